@@ -1,0 +1,62 @@
+# Two commands for users:  `make lab` (set up, then open the course in JupyterLab)
+#                          `make test` (set up, then run every check; CI runs exactly this).
+# Setup is a virtual environment in .venv built from requirements-lock.txt; it is rebuilt
+# only when the lock or pyproject.toml changes, so repeated calls are fast.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PYTEST_WORKERS ?= 2
+LAB_ARGS ?=
+
+.PHONY: setup lab test lint unit notebooks course strip refresh full-data lock clean help
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make lab      set up .venv (if needed) and start JupyterLab on notebooks/"
+	@echo "make test     set up .venv (if needed) and run lint, unit tests and every notebook in quick mode"
+	@echo "make course   execute every notebook with papermill and render HTML under build/ (COURSE_QUICK=1 for quick)"
+	@echo "make strip    strip outputs from notebooks (regression cells keep theirs)"
+	@echo "make refresh  re-execute notebooks in quick mode and store their regression-cell outputs (NB=path to pick one)"
+	@echo "make full-data MNIST=dir   install a full MNIST copy from dir into the data directory"
+	@echo "make lock     regenerate requirements-lock.txt from .venv"
+
+$(STAMP): requirements-lock.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-lock.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --no-browser --notebook-dir=notebooks $(LAB_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check course_utils tests scripts
+
+# Unit tests (with coverage of course_utils), then every notebook in quick mode under nbval.
+test: lint
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --cov --cov-report=term-missing:skip-covered \
+		--cov-fail-under=90 --durations=10 tests course_utils
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --nbval-lax --nbval-cell-timeout=300 -p no:cacheprovider notebooks
+
+course: $(STAMP)
+	$(BIN)/python scripts/build_course.py
+
+strip: $(STAMP)
+	$(BIN)/nbstripout --keep-count notebooks/*.ipynb
+
+refresh: $(STAMP)
+	$(BIN)/python scripts/refresh_notebooks.py $(or $(NB),notebooks/*.ipynb)
+
+full-data: $(STAMP)
+	$(BIN)/python scripts/install_full_mnist.py $(MNIST)
+
+lock: $(STAMP)
+	$(BIN)/python scripts/write_lock.py
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache .coverage

@@ -1,0 +1,197 @@
+"""A short, readable training loop: ``fit`` and ``evaluate``, a ``History`` of what happened,
+and an ``EarlyStopping`` callback that restores the best weights.
+
+Notebook 00 writes this loop out by hand first; later notebooks call ``fit``.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from .checks import check_finite
+
+
+@dataclass
+class History:
+    """Per-epoch and per-step records of a run (lists indexed by epoch or by step)."""
+
+    epoch: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_acc: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    grad_norm: list[float] = field(default_factory=list)
+    time_s: list[float] = field(default_factory=list)
+    step_loss: list[float] = field(default_factory=list)
+    step_lr: list[float] = field(default_factory=list)
+    step_grad_norm: list[float] = field(default_factory=list)
+    stopped_early: bool = False
+
+    def best(self, metric: str = "val_loss") -> float:
+        values = getattr(self, metric)
+        return (max if metric.endswith("acc") else min)(values)
+
+
+class Callback(Protocol):
+    def on_epoch_end(self, history: History, model: nn.Module) -> bool: ...  # True stops training
+    def on_train_end(self, model: nn.Module) -> None: ...
+
+
+class EarlyStopping:
+    """Stop when the monitored metric has not improved by ``min_delta`` for ``patience`` epochs,
+    then (optionally) restore the weights from the best epoch."""
+
+    def __init__(self, patience: int = 5, min_delta: float = 0.0, monitor: str = "val_loss", restore_best: bool = True) -> None:
+        if patience < 1:
+            raise ValueError(f"patience must be >= 1, got {patience}")
+        self.patience, self.min_delta, self.monitor, self.restore_best = patience, min_delta, monitor, restore_best
+        self.mode = "max" if monitor.endswith("acc") else "min"
+        self.best = -math.inf if self.mode == "max" else math.inf
+        self.best_epoch = -1
+        self.best_state: dict | None = None
+        self.bad_epochs = 0
+        self.epochs_seen = 0
+
+    def step(self, value: float, model: nn.Module | None = None) -> bool:
+        """Record one epoch's metric; return True when training should stop."""
+        improved = value > self.best + self.min_delta if self.mode == "max" else value < self.best - self.min_delta
+        if improved:
+            self.best, self.best_epoch, self.bad_epochs = value, self.epochs_seen, 0
+            if model is not None:
+                self.best_state = copy.deepcopy(model.state_dict())
+        else:
+            self.bad_epochs += 1
+        self.epochs_seen += 1
+        return self.bad_epochs >= self.patience
+
+    def on_epoch_end(self, history: History, model: nn.Module) -> bool:
+        values = getattr(history, self.monitor)
+        if not values:
+            raise ValueError(f"EarlyStopping monitors {self.monitor!r}, but the history has none (pass val_batches to fit)")
+        return self.step(values[-1], model)
+
+    def on_train_end(self, model: nn.Module) -> None:
+        if self.restore_best and self.best_state is not None:
+            model.load_state_dict(self.best_state)
+
+
+def _accuracy(output: torch.Tensor, target: torch.Tensor) -> float | None:
+    if output.ndim == 2 and output.shape[1] > 1 and target.ndim == 1 and not target.is_floating_point():
+        return (output.argmax(1) == target).float().mean().item()
+    return None
+
+
+def grad_norm(parameters: Iterable[nn.Parameter]) -> float:
+    """The global L2 norm of all gradients (what ``clip_grad_norm_`` measures)."""
+    norms = [p.grad.detach().norm(2) for p in parameters if p.grad is not None]
+    return torch.stack(norms).norm(2).item() if norms else 0.0
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, batches: Iterable, loss_fn: Callable, device: torch.device | str | None = None) -> tuple[float, float]:
+    """Mean loss and accuracy over ``batches`` in eval mode (accuracy is NaN for non-classification)."""
+    was_training = model.training
+    model.eval()
+    total_loss, total_correct, total_n, has_acc = 0.0, 0.0, 0, True
+    for xb, yb in batches:
+        if device is not None:
+            xb, yb = xb.to(device), yb.to(device)
+        out = model(xb)
+        n = len(yb)
+        total_loss += loss_fn(out, yb).item() * n
+        acc = _accuracy(out, yb)
+        has_acc = has_acc and acc is not None
+        total_correct += (acc or 0.0) * n
+        total_n += n
+    model.train(was_training)
+    if total_n == 0:
+        raise ValueError("evaluate got no batches")
+    return total_loss / total_n, (total_correct / total_n if has_acc else math.nan)
+
+
+def fit(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    loss_fn: Callable,
+    train_batches: Iterable,
+    *,
+    epochs: int,
+    val_batches: Iterable | None = None,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
+    scheduler_per: str = "epoch",
+    clip_grad_norm: float | None = None,
+    callbacks: Sequence[Callback] = (),
+    device: torch.device | str | None = None,
+    progress: bool = True,
+) -> History:
+    """Train ``model`` for ``epochs`` passes over ``train_batches``; return a ``History``.
+
+    ``scheduler_per`` is "epoch" or "batch" (when to call ``scheduler.step()``).
+    ``clip_grad_norm`` clips the global gradient norm; the recorded norm is the one
+    before clipping. A non-finite loss stops with ``FloatingPointError``.
+    """
+    if epochs < 1:
+        raise ValueError(f"epochs must be >= 1, got {epochs}")
+    if scheduler_per not in ("epoch", "batch"):
+        raise ValueError(f"scheduler_per must be 'epoch' or 'batch', got {scheduler_per!r}")
+    history = History()
+    model.train()
+    params = [p for p in model.parameters() if p.requires_grad]
+    for epoch in tqdm(range(epochs), desc="epochs", disable=not progress, leave=False):
+        start = time.perf_counter()
+        loss_sum, correct_sum, norm_sum, n_seen, n_batches, has_acc = 0.0, 0.0, 0.0, 0, 0, True
+        for xb, yb in train_batches:
+            if device is not None:
+                xb, yb = xb.to(device), yb.to(device)
+            optimizer.zero_grad(set_to_none=True)
+            out = model(xb)
+            loss = loss_fn(out, yb)
+            check_finite(loss, f"training loss at epoch {epoch}, step {len(history.step_loss)}")
+            loss.backward()
+            norm = grad_norm(params)
+            if clip_grad_norm is not None:
+                nn.utils.clip_grad_norm_(params, clip_grad_norm)
+            optimizer.step()
+            history.step_lr.append(optimizer.param_groups[0]["lr"])
+            if scheduler is not None and scheduler_per == "batch":
+                scheduler.step()
+            n = len(yb)
+            acc = _accuracy(out.detach(), yb)
+            has_acc = has_acc and acc is not None
+            loss_sum += loss.item() * n
+            correct_sum += (acc or 0.0) * n
+            norm_sum += norm
+            n_seen += n
+            n_batches += 1
+            history.step_loss.append(loss.item())
+            history.step_grad_norm.append(norm)
+        if n_batches == 0:
+            raise ValueError("train_batches yielded no batches")
+        history.epoch.append(epoch)
+        history.train_loss.append(loss_sum / n_seen)
+        history.train_acc.append(correct_sum / n_seen if has_acc else math.nan)
+        history.grad_norm.append(norm_sum / n_batches)
+        history.lr.append(optimizer.param_groups[0]["lr"])
+        if scheduler is not None and scheduler_per == "epoch":
+            scheduler.step()
+        if val_batches is not None:
+            val_loss, val_acc = evaluate(model, val_batches, loss_fn, device)
+            history.val_loss.append(val_loss)
+            history.val_acc.append(val_acc)
+        history.time_s.append(time.perf_counter() - start)
+        if any([cb.on_epoch_end(history, model) for cb in callbacks]):
+            history.stopped_early = True
+            break
+    for cb in callbacks:
+        cb.on_train_end(model)
+    return history
