@@ -40,7 +40,9 @@ def main() -> int:
         start = time.perf_counter()
         target = executed / path.name
         try:
-            pm.execute_notebook(str(path), str(target), parameters={"QUICK": quick}, cwd=str(path.parent), progress_bar=False, kernel_name="python3")
+            pm.execute_notebook(
+                str(path), str(target), parameters={"QUICK": quick}, cwd=str(path.parent), progress_bar=False, kernel_name="python3"
+            )
             status = f"ran in {time.perf_counter() - start:.0f} s"
         except pm.PapermillExecutionError as err:
             failed.append(path.name)
@@ -59,7 +61,8 @@ def main() -> int:
     (out / "index.html").write_text(
         f"<!doctype html><html><head><meta charset='utf-8'><title>Training neural networks well with PyTorch</title></head><body>"
         f"<h1>Training neural networks well with PyTorch</h1><p>Notebooks in order, executed in {mode}.</p>"
-        f"<table border='1' cellpadding='4'><tr><th>Notebook</th><th>Estimated time</th><th>This build</th></tr>\n{items}\n</table></body></html>\n",
+        "<table border='1' cellpadding='4'><tr><th>Notebook</th><th>Estimated time</th><th>This build</th></tr>\n"
+        f"{items}\n</table></body></html>\n",
         encoding="utf-8",
     )
     print(f"Wrote {out / 'index.html'}")

@@ -36,7 +36,7 @@ def main() -> None:
         gz, plain = src / f"{name}.gz", src / name
         if not gz.is_file() and not plain.is_file():
             sys.exit(f"neither {gz} nor {plain} exists")
-        with (gzip.open(gz) if gz.is_file() else open(plain, "rb")) as fin, open(dest / name, "wb") as fout:
+        with gzip.open(gz) if gz.is_file() else open(plain, "rb") as fin, open(dest / name, "wb") as fout:
             shutil.copyfileobj(fin, fout)
         if hashlib.md5((dest / name).read_bytes()).hexdigest() != md5:
             sys.exit(f"{dest / name} does not have MNIST's MD5 {md5}: the source file is corrupt")

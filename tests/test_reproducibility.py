@@ -1,0 +1,71 @@
+import pytest
+import torch
+
+import course_utils as cu
+from course_utils import reproducibility as rep
+
+
+def test_seed_everything_makes_draws_repeatable():
+    cu.seed_everything(3)
+    a = (torch.rand(3), __import__("numpy").random.rand(), __import__("random").random())
+    g = cu.seed_everything(3)
+    b = (torch.rand(3), __import__("numpy").random.rand(), __import__("random").random())
+    torch.testing.assert_close(a[0], b[0])
+    assert a[1:] == b[1:]
+    assert torch.equal(torch.rand(2, generator=g), torch.rand(2, generator=torch.Generator().manual_seed(3)))
+
+
+def test_seed_everything_deterministic_flag_and_reset():
+    cu.seed_everything(0, deterministic=True)
+    assert torch.are_deterministic_algorithms_enabled()
+    cu.seed_everything(0)
+    assert not torch.are_deterministic_algorithms_enabled()
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "0", True])
+def test_seed_everything_rejects_bad_seeds(bad):
+    with pytest.raises(ValueError, match="non-negative int"):
+        cu.seed_everything(bad)
+
+
+@pytest.mark.parametrize(
+    ("value", "default", "expected"),
+    [("1", False, True), ("yes", False, True), ("0", True, True), ("", False, False), ("off", False, False)],
+)
+def test_quick_mode_reads_environment(monkeypatch, value, default, expected):
+    monkeypatch.setenv("COURSE_QUICK", value)
+    assert cu.quick_mode(default) is expected
+
+
+def test_quick_mode_rejects_unknown_values(monkeypatch):
+    monkeypatch.setenv("COURSE_QUICK", "maybe")
+    with pytest.raises(ValueError, match="COURSE_QUICK=1"):
+        cu.quick_mode()
+
+
+def test_get_device_cpu_and_report(capsys, monkeypatch):
+    monkeypatch.delenv("COURSE_DEVICE", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(rep, "_mps_available", lambda: False)
+    assert cu.get_device() == torch.device("cpu")
+    assert "Device: cpu" in capsys.readouterr().out
+    assert cu.get_device("cpu", verbose=False).type == "cpu"
+
+
+def test_get_device_errors_name_the_fix(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(RuntimeError, match="not available.*prefer='cpu'"):
+        cu.get_device("cuda")
+    with pytest.raises(ValueError, match="unknown device"):
+        cu.get_device("tpu")
+    monkeypatch.setenv("COURSE_DEVICE", "cuda:0")
+    with pytest.raises(RuntimeError, match="COURSE_DEVICE"):
+        cu.get_device()
+
+
+def test_describe_device_names_accelerators(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda d: "FakeGPU")
+    assert "FakeGPU" in cu.describe_device(torch.device("cuda"))
+    assert "MPS" in cu.describe_device(torch.device("mps"))
+    monkeypatch.setattr(rep, "_mps_available", lambda: True)
+    assert cu.get_device("mps", verbose=False).type == "mps"

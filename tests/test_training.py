@@ -1,0 +1,131 @@
+import math
+
+import pytest
+import torch
+from torch import nn
+
+import course_utils as cu
+
+
+def _blobs(n=200, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    y = torch.arange(n) % 2
+    x = torch.randn(n, 2, generator=g) + 3.0 * y[:, None].float()
+    return x, y
+
+
+def test_fit_learns_and_records_history():
+    torch.manual_seed(0)
+    x, y = _blobs()
+    model = nn.Linear(2, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    batches = cu.TensorBatches(x, y, batch_size=32, seed=0)
+    h = cu.fit(model, opt, nn.CrossEntropyLoss(), batches, epochs=4, val_batches=batches, scheduler=sched, progress=False, device="cpu")
+    assert h.epoch == [0, 1, 2, 3] and len(h.step_loss) == 4 * len(batches)
+    assert h.train_loss[-1] < h.train_loss[0] and h.val_acc[-1] > 0.9
+    assert h.lr == [0.5, 0.25, 0.125, 0.0625]
+    assert h.best("val_acc") == max(h.val_acc) and h.best() == min(h.val_loss)
+    assert all(n > 0 for n in h.grad_norm) and len(h.time_s) == 4
+
+
+def test_fit_per_batch_scheduler_and_clipping():
+    x, y = _blobs()
+    model = nn.Linear(2, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=1.0)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0 / (s + 1))
+    h = cu.fit(
+        model,
+        opt,
+        nn.CrossEntropyLoss(),
+        cu.TensorBatches(x, y, batch_size=50),
+        epochs=1,
+        scheduler=sched,
+        scheduler_per="batch",
+        clip_grad_norm=1e-3,
+        progress=False,
+    )
+    assert h.step_lr == [1.0, 0.5, 1 / 3, 0.25]
+    assert not h.val_loss and h.train_acc[0] == h.train_acc[0]
+
+
+def test_fit_regression_has_nan_accuracy():
+    x = torch.randn(64, 3)
+    model = nn.Linear(3, 1)
+    h = cu.fit(
+        model,
+        torch.optim.SGD(model.parameters(), lr=0.1),
+        nn.MSELoss(),
+        cu.TensorBatches(x, x.sum(1, keepdim=True), batch_size=16),
+        epochs=2,
+        val_batches=cu.TensorBatches(x, x.sum(1, keepdim=True), batch_size=16),
+        progress=False,
+    )
+    assert math.isnan(h.train_acc[0]) and math.isnan(h.val_acc[0])
+
+
+def test_fit_stops_on_non_finite_loss():
+    model = nn.Linear(1, 1)
+    x = torch.tensor([[math.inf]])
+    with pytest.raises(FloatingPointError, match="training loss at epoch 0, step 0"):
+        cu.fit(model, torch.optim.SGD(model.parameters(), lr=0.1), nn.MSELoss(), [(x, x)], epochs=1, progress=False)
+
+
+def test_fit_argument_errors():
+    model = nn.Linear(1, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="epochs"):
+        cu.fit(model, opt, nn.MSELoss(), [], epochs=0)
+    with pytest.raises(ValueError, match="scheduler_per"):
+        cu.fit(model, opt, nn.MSELoss(), [], epochs=1, scheduler_per="step")
+    with pytest.raises(ValueError, match="no batches"):
+        cu.fit(model, opt, nn.MSELoss(), [], epochs=1, progress=False)
+    with pytest.raises(ValueError, match="no batches"):
+        cu.evaluate(model, [], nn.MSELoss())
+    with pytest.raises(ValueError, match="patience"):
+        cu.EarlyStopping(patience=0)
+
+
+def test_early_stopping_on_a_scripted_curve():
+    model = nn.Linear(1, 1, bias=False)
+    stopper = cu.EarlyStopping(patience=2)
+    curve = [1.0, 0.8, 0.7, 0.75, 0.72, 0.6]
+    stopped_at = None
+    for epoch, value in enumerate(curve):
+        model.weight.data.fill_(epoch)
+        if stopper.step(value, model):
+            stopped_at = epoch
+            break
+    assert stopped_at == 4 and stopper.best_epoch == 2 and stopper.best == 0.7
+    stopper.on_train_end(model)
+    assert model.weight.item() == 2.0
+
+
+def test_early_stopping_max_mode_and_min_delta():
+    stopper = cu.EarlyStopping(patience=1, monitor="val_acc", min_delta=0.05)
+    assert not stopper.step(0.5) and stopper.step(0.52)  # +0.02 is below min_delta
+    assert stopper.best == 0.5
+
+
+def test_early_stopping_inside_fit_restores_best():
+    torch.manual_seed(0)
+    x, y = _blobs(seed=1)
+    model = nn.Linear(2, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    stopper = cu.EarlyStopping(patience=3)
+    batches = cu.TensorBatches(x, y, batch_size=50, shuffle=False)
+    flipped = cu.TensorBatches(x, 1 - y, batch_size=200)  # validation gets worse as training improves
+    h = cu.fit(model, opt, nn.CrossEntropyLoss(), batches, epochs=50, val_batches=flipped, callbacks=[stopper], progress=False)
+    assert h.stopped_early and len(h.epoch) == 4 and stopper.best_epoch == 0
+    restored_loss, _ = cu.evaluate(model, flipped, nn.CrossEntropyLoss())
+    assert restored_loss == pytest.approx(min(h.val_loss), rel=1e-5)
+    with pytest.raises(ValueError, match="pass val_batches"):
+        cu.fit(model, opt, nn.CrossEntropyLoss(), batches, epochs=1, callbacks=[cu.EarlyStopping()], progress=False)
+
+
+def test_grad_norm_matches_clip_grad_norm():
+    model = nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 2))
+    model(torch.randn(5, 3)).sum().backward()
+    expected = nn.utils.clip_grad_norm_(model.parameters(), max_norm=1e9)
+    assert cu.grad_norm(model.parameters()) == pytest.approx(expected.item(), rel=1e-6)
+    assert cu.grad_norm(nn.Linear(1, 1).parameters()) == 0.0
