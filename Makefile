@@ -9,6 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 LAB_ARGS ?=
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)  # Jupyter refuses root without it (containers)
 
 .PHONY: setup lab test lint unit notebooks course strip refresh full-data lock clean help
 .DEFAULT_GOAL := help
@@ -31,7 +32,7 @@ $(STAMP): requirements-lock.txt pyproject.toml
 setup: $(STAMP)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --no-browser --notebook-dir=notebooks $(LAB_ARGS)
+	$(BIN)/jupyter lab --no-browser --notebook-dir=notebooks $(ROOT_FLAG) $(LAB_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
