@@ -38,6 +38,8 @@ def plot_curves(
     for label, values in curves.items():
         v = _as_numpy(values)
         xs = np.arange(v.shape[-1]) if x is None else _as_numpy(x)
+        if v.ndim == 2 and len(v) == 1:
+            v = v[0]
         if v.ndim == 2:
             line = ax.plot(xs, v.mean(0), label=f"{label} (mean of {len(v)})")[0]
             ax.fill_between(xs, v.min(0), v.max(0), alpha=0.2, color=line.get_color())

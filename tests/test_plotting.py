@@ -19,6 +19,8 @@ def test_plot_curves_with_bands_and_log_axes():
     assert ax.get_title() == "T" and ax.get_xlabel() == "step" and ax.get_ylabel() == "loss (nats)"
     assert ax.get_yscale() == "log" and ax.get_xscale() == "log" and len(ax.collections) == 1
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a (mean of 3)", "b"]
+    single = cu.plot_curves({"one run": np.random.rand(1, 10)}, title="T", xlabel="step", ylabel="loss")
+    assert len(single.collections) == 0 and len(single.lines) == 1
 
 
 def test_plot_history_and_schedule():
