@@ -44,7 +44,9 @@ def refresh(path: Path) -> float:
 
 
 def main() -> None:
+    # The same settings as the test harness (one thread per kernel, as under `make test`).
     os.environ.update(COURSE_QUICK="1", COURSE_OFFLINE="1", COURSE_DATA_DIR=str(ROOT / "build" / "test-data"), MPLBACKEND="Agg")
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
     paths = [Path(p) for p in sys.argv[1:]] or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     for path in paths:
         print(f"{refresh(path):6.1f} s  {path} (quick mode)", flush=True)

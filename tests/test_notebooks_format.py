@@ -51,7 +51,7 @@ def test_header_parameters_and_setup(nb):
     assert len(params) == 1, f"{path.name}: exactly one cell tagged 'parameters'"
     assert "QUICK: bool = False" in params[0].source and "SEED: int" in params[0].source
     setup = code[code.index(params[0]) + 1].source
-    assert "cu.quick_mode(QUICK)" in setup and "seed_everything" in setup and 'print(f"Config:' in setup
+    assert "cu.quick_mode(QUICK)" in setup and "seed_everything" in setup and "print(" in setup and 'f"Config:' in setup
 
 
 def test_teaching_structure(nb):
