@@ -127,6 +127,7 @@ def fit(
     *,
     epochs: int,
     val_batches: Iterable | None = None,
+    val_loss_fn: Callable | None = None,
     scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
     scheduler_per: str = "epoch",
     clip_grad_norm: float | None = None,
@@ -136,7 +137,8 @@ def fit(
 ) -> History:
     """Train ``model`` for ``epochs`` passes over ``train_batches``; return a ``History``.
 
-    ``scheduler_per`` is "epoch" or "batch" (when to call ``scheduler.step()``).
+    ``val_loss_fn`` scores validation (default: ``loss_fn``; pass plain cross-entropy when
+    ``loss_fn`` adds a penalty or label smoothing). ``scheduler_per`` is "epoch" or "batch" (when to call ``scheduler.step()``).
     ``clip_grad_norm`` clips the global gradient norm; the recorded norm is the one
     before clipping. A non-finite loss stops with ``FloatingPointError``.
     """
@@ -185,7 +187,7 @@ def fit(
         if scheduler is not None and scheduler_per == "epoch":
             scheduler.step()
         if val_batches is not None:
-            val_loss, val_acc = evaluate(model, val_batches, loss_fn, device)
+            val_loss, val_acc = evaluate(model, val_batches, val_loss_fn or loss_fn, device)
             history.val_loss.append(val_loss)
             history.val_acc.append(val_acc)
         history.time_s.append(time.perf_counter() - start)

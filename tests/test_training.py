@@ -129,3 +129,22 @@ def test_grad_norm_matches_clip_grad_norm():
     expected = nn.utils.clip_grad_norm_(model.parameters(), max_norm=1e9)
     assert cu.grad_norm(model.parameters()) == pytest.approx(expected.item(), rel=1e-6)
     assert cu.grad_norm(nn.Linear(1, 1).parameters()) == 0.0
+
+
+def test_fit_scores_validation_with_its_own_loss():
+    x, y = _blobs()
+    model = nn.Linear(2, 2)
+    smoothed, plain = nn.CrossEntropyLoss(label_smoothing=0.3), nn.CrossEntropyLoss()
+    batches = cu.TensorBatches(x, y, batch_size=50, shuffle=False)
+    h = cu.fit(
+        model,
+        torch.optim.SGD(model.parameters(), lr=0.1),
+        smoothed,
+        batches,
+        epochs=1,
+        val_batches=batches,
+        val_loss_fn=plain,
+        progress=False,
+    )
+    assert h.val_loss[0] == pytest.approx(cu.evaluate(model, batches, plain)[0])
+    assert h.val_loss[0] != pytest.approx(cu.evaluate(model, batches, smoothed)[0])
