@@ -74,3 +74,16 @@ def test_no_trivially_true_claims(nb):
     for cell in book.cells:
         for line in cell.source.splitlines():
             assert "check_claim(" not in line or ", True," not in line, f"{path.name}: a claim checked against a constant True"
+
+
+def test_papermill_sees_every_parameter(nb):
+    """papermill parses `NAME: type = value  # comment` only for simple types and comments without '='."""
+    import re
+
+    from papermill.inspection import inspect_notebook
+
+    path, book = nb
+    cell = next(c for c in book.cells if "parameters" in c.metadata.get("tags", []))
+    assigned = set(re.findall(r"^([A-Za-z_]\w*)\s*[:=]", cell.source, re.M))
+    missing = assigned - set(inspect_notebook(str(path)))
+    assert not missing, f"{path.name}: papermill cannot parse {sorted(missing)} (no `int | None` annotations, no '=' in comments)"
