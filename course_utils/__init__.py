@@ -13,7 +13,7 @@ from .data import (
 )
 from .plotting import plot_curves, plot_distributions, plot_history, plot_schedule, show_images
 from .reproducibility import describe_device, get_device, quick_mode, seed_everything
-from .training import EarlyStopping, History, evaluate, fit, grad_norm
+from .training import EarlyStopping, History, accuracy, evaluate, fit, grad_norm
 
 __version__ = "0.1.0"
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "EarlyStopping",
     "History",
     "TensorBatches",
+    "accuracy",
     "assert_close",
     "check_claim",
     "check_exercise",

@@ -299,3 +299,8 @@ class TensorBatches:
             if self.transform is not None:
                 batch = (self.transform(batch[0]),) + batch[1:]
             yield batch
+
+    def forever(self) -> Iterator[tuple[torch.Tensor, ...]]:
+        """Pass after pass, reshuffled each time: for loops counted in steps rather than epochs."""
+        while True:
+            yield from self

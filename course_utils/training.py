@@ -98,6 +98,16 @@ def grad_norm(parameters: Iterable[nn.Parameter]) -> float:
 
 
 @torch.no_grad()
+def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+    """Classification accuracy of ``model`` on tensors, in eval mode (the previous mode is restored)."""
+    was_training = model.training
+    model.eval()
+    acc = (model(x).argmax(1) == y).float().mean().item()
+    model.train(was_training)
+    return acc
+
+
+@torch.no_grad()
 def evaluate(model: nn.Module, batches: Iterable, loss_fn: Callable, device: torch.device | str | None = None) -> tuple[float, float]:
     """Mean loss and accuracy over ``batches`` in eval mode (accuracy is NaN for non-classification)."""
     was_training = model.training

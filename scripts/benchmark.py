@@ -13,21 +13,12 @@ import sys
 import time
 from pathlib import Path
 
-import nbformat
 import torch
-from nbclient import NotebookClient
+from refresh_notebooks import ROOT, execute, quick_env
 
-ROOT = Path(__file__).resolve().parents[1]
-os.environ.update(COURSE_QUICK="1", COURSE_OFFLINE="1", COURSE_DATA_DIR=str(ROOT / "build" / "test-data"), MPLBACKEND="Agg")
+quick_env(threads=None)  # all cores: one notebook at a time, as a student runs it
 sys.path.insert(0, str(ROOT))
 import course_utils as cu  # noqa: E402
-
-
-def time_notebook(path: Path) -> float:
-    nb = nbformat.read(path, as_version=4)
-    start = time.perf_counter()
-    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
-    return time.perf_counter() - start
 
 
 def time_data_paths() -> None:
@@ -53,7 +44,7 @@ def main() -> None:
     time_data_paths()
     total = 0.0
     for path in paths:
-        seconds = time_notebook(path)
+        _, seconds = execute(path)
         total += seconds
         print(f"{seconds:6.1f} s  {path.name} (quick mode){'  <-- over 45 s' if seconds > 45 else ''}", flush=True)
     print(f"{total:6.1f} s  all {len(paths)} notebooks, one after another")

@@ -23,11 +23,23 @@ ROOT = Path(__file__).resolve().parents[1]
 REGRESSION_TAGS = {"keep_output", "nbval-check-output"}
 
 
-def refresh(path: Path) -> float:
+def quick_env(threads: int | None = 1) -> None:
+    """The test harness's settings: quick, offline, bundled data, headless (and one thread per kernel)."""
+    os.environ.update(COURSE_QUICK="1", COURSE_OFFLINE="1", COURSE_DATA_DIR=str(ROOT / "build" / "test-data"), MPLBACKEND="Agg")
+    if threads is not None:
+        os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+
+
+def execute(path: Path) -> tuple[nbformat.NotebookNode, float]:
+    """Run a notebook top to bottom in its folder; return it with its outputs and the wall time."""
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
     NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
-    seconds = time.perf_counter() - start
+    return nb, time.perf_counter() - start
+
+
+def refresh(path: Path) -> float:
+    nb, seconds = execute(path)
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
@@ -44,9 +56,7 @@ def refresh(path: Path) -> float:
 
 
 def main() -> None:
-    # The same settings as the test harness (one thread per kernel, as under `make test`).
-    os.environ.update(COURSE_QUICK="1", COURSE_OFFLINE="1", COURSE_DATA_DIR=str(ROOT / "build" / "test-data"), MPLBACKEND="Agg")
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    quick_env()  # as under `make test`
     paths = [Path(p) for p in sys.argv[1:]] or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     for path in paths:
         print(f"{refresh(path):6.1f} s  {path} (quick mode)", flush=True)

@@ -158,6 +158,9 @@ def test_tensor_batches():
     assert a == b and sorted(sum(a, [])) == list(range(10))
     doubled = next(iter(cu.TensorBatches(x, y, batch_size=10, shuffle=False, transform=lambda t: 2 * t, device="cpu")))
     torch.testing.assert_close(doubled[0], 2 * x)
+    endless = cu.TensorBatches(x, y, batch_size=4, seed=0).forever()
+    labels = [next(endless)[1] for _ in range(6)]  # two passes of three batches
+    assert sorted(torch.cat(labels[:3]).tolist()) == sorted(torch.cat(labels[3:]).tolist()) == list(range(10))
     with pytest.raises(ValueError, match="same first dimension"):
         cu.TensorBatches(x, y[:5], batch_size=2)
     with pytest.raises(ValueError, match="at least one tensor"):

@@ -148,3 +148,15 @@ def test_fit_scores_validation_with_its_own_loss():
     )
     assert h.val_loss[0] == pytest.approx(cu.evaluate(model, batches, plain)[0])
     assert h.val_loss[0] != pytest.approx(cu.evaluate(model, batches, smoothed)[0])
+
+
+def test_accuracy_restores_the_mode():
+    x, y = _blobs()
+    model = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5))
+    model.train()
+    expected = (model.eval()(x).argmax(1) == y).float().mean().item()
+    model.train()
+    assert cu.accuracy(model, x, y) == expected and model.training
+    model.eval()
+    cu.accuracy(model, x, y)
+    assert not model.training
