@@ -1,41 +1,66 @@
-"""Shared helpers for the course notebooks: seeding and devices, data, the fit loop, plots and checks."""
+"""Shared helpers for the course notebooks: seeding and devices, data, the fit loop, plots, checks
+and the sample-quality metric.
 
+One module a concern: ``reproducibility`` (seeds, devices, quick mode), ``bundle`` (the data
+directory and the verified files shipped in ``bundled/``), ``mnist``, ``text`` (the Shakespeare
+corpus), ``synthetic`` (toy 2-D sets), ``batches`` (in-memory mini-batches), ``training`` (fit,
+evaluate, early stopping), ``plotting``, ``checks`` (claims and exercises) and ``sample_quality``
+(the course's MNIST classifier and a Fréchet distance in its feature space).
+"""
+
+from .batches import TensorBatches
+from .bundle import data_dir
 from .checks import assert_close, check_claim, check_exercise, check_finite
-from .data import (
-    CharCorpus,
-    TensorBatches,
-    data_dir,
-    load_dataset,
-    load_mnist,
-    make_gaussian_mixture,
-    make_spirals,
-    mnist_tensors,
-)
+from .mnist import load_mnist, mnist_tensors
 from .plotting import plot_curves, plot_distributions, plot_history, plot_schedule, show_images
 from .reproducibility import describe_device, get_device, quick_mode, seed_everything
+from .sample_quality import (
+    ClassReport,
+    FeatureStats,
+    MnistClassifier,
+    class_report,
+    classifier_features,
+    classifier_info,
+    feature_stats,
+    frechet_distance,
+    load_mnist_classifier,
+    mnist_frechet_distance,
+    sqrtm_psd,
+)
+from .synthetic import make_gaussian_mixture, make_spirals
+from .text import CharCorpus
 from .training import EarlyStopping, History, accuracy, evaluate, fit, grad_norm
 
 __version__ = "0.1.0"
 __all__ = [
     "CharCorpus",
+    "ClassReport",
     "EarlyStopping",
+    "FeatureStats",
     "History",
+    "MnistClassifier",
     "TensorBatches",
     "accuracy",
     "assert_close",
     "check_claim",
     "check_exercise",
     "check_finite",
+    "class_report",
+    "classifier_features",
+    "classifier_info",
     "data_dir",
     "describe_device",
     "evaluate",
+    "feature_stats",
     "fit",
+    "frechet_distance",
     "get_device",
     "grad_norm",
-    "load_dataset",
     "load_mnist",
+    "load_mnist_classifier",
     "make_gaussian_mixture",
     "make_spirals",
+    "mnist_frechet_distance",
     "mnist_tensors",
     "plot_curves",
     "plot_distributions",
@@ -44,4 +69,5 @@ __all__ = [
     "quick_mode",
     "seed_everything",
     "show_images",
+    "sqrtm_psd",
 ]

@@ -13,11 +13,14 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
 
 
-def seed_everything(seed: int, deterministic: bool = False) -> torch.Generator:
+def seed_everything(seed: int, deterministic: bool = False, benchmark: bool = False) -> torch.Generator:
     """Seed Python, NumPy and torch (CPU and CUDA); return a seeded ``torch.Generator``.
 
     With ``deterministic=True`` PyTorch is also asked to use deterministic
     algorithms (slower on GPU; some operations then raise instead of running).
+    ``benchmark=True`` lets cuDNN time several convolution algorithms and keep the fastest:
+    faster on GPUs, but the choice (and so the result) may differ between runs, so it stays
+    off unless asked for, and is never on together with ``deterministic``.
     """
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
@@ -27,7 +30,7 @@ def seed_everything(seed: int, deterministic: bool = False) -> torch.Generator:
     torch.use_deterministic_algorithms(deterministic, warn_only=False)
     if deterministic:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-    torch.backends.cudnn.benchmark = not deterministic
+    torch.backends.cudnn.benchmark = benchmark and not deterministic
     return torch.Generator().manual_seed(seed)
 
 

@@ -11,7 +11,7 @@ It writes
   by default) in the original IDX format that ``torchvision.datasets.MNIST``
   reads, chosen with a fixed seed so the bundle is reproducible;
 - ``shakespeare.txt.gz``: the eight plays joined into one corpus;
-- ``MANIFEST.json``: the SHA-256 of every file, checked by ``course_utils.data``
+- ``MANIFEST.json``: the SHA-256 of every file, checked by ``course_utils.bundle``
   each time a bundled file is loaded.
 """
 
@@ -79,8 +79,10 @@ def main() -> None:
     print(f"Shakespeare: {len(corpus):,} characters from {len(PLAYS)} plays")
 
     files = sorted(p for p in OUT.rglob("*.gz"))
-    manifest = {p.relative_to(OUT).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
-    (OUT / "MANIFEST.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    # Keep the entries of other bundled files (the classifier written by train_mnist_classifier.py).
+    manifest = json.loads((OUT / "MANIFEST.json").read_text()) if (OUT / "MANIFEST.json").is_file() else {}
+    manifest.update({p.relative_to(OUT).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in files})
+    (OUT / "MANIFEST.json").write_text(json.dumps(dict(sorted(manifest.items())), indent=2) + "\n")
     total = sum(p.stat().st_size for p in files)
     print(f"Wrote {len(files)} files, {total / 1e6:.2f} MB, and MANIFEST.json to {OUT}")
 

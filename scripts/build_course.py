@@ -1,25 +1,39 @@
-"""Execute every notebook with papermill and render it to HTML under build/, with an index page.
+"""Build the course website: execute every notebook with papermill and render it to HTML under
+build/html/, with an index page in course order, a claims ledger, and everything served locally
+(MathJax from the site's own _static/ folder, no CDN), so that the site works offline.
 
-    python scripts/build_course.py            # full mode (the real results; slow on CPU)
-    COURSE_QUICK=1 python scripts/build_course.py   # quick mode
+    python scripts/build_course.py                      # full mode (the real results; slow on CPU)
+    COURSE_QUICK=1 python scripts/build_course.py       # quick mode
+    python scripts/build_course.py --executed build/test-executed   # render notebooks already executed
+                                                                    # (make test leaves them there)
 
-Writes build/executed/<name>.ipynb, build/html/<name>.html and build/html/index.html.
+Writes build/executed/<name>.ipynb (when it executes), build/html/<name>.html, build/html/index.html,
+build/html/claims.html and build/html/claims.json (every checked claim: notebook, section, claim,
+held or failed, evidence, quick or full mode, seed, device).
 """
 
 from __future__ import annotations
 
+import argparse
+import datetime as dt
 import html
+import json
 import os
 import re
+import shutil
 import sys
 import time
 from pathlib import Path
 
 import nbformat
-import papermill as pm
 from nbconvert import HTMLExporter
+from nbconvert.filters import markdown2html
 
 ROOT = Path(__file__).resolve().parents[1]
+TEMPLATES = Path(__file__).resolve().parent / "site_template"
+TITLE = "Training neural networks well with PyTorch"
+MATHJAX_URL = "_static/mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
+_CLAIM = re.compile(r"^CLAIM (HOLDS|FAILED): (.*?)(?:\n  evidence: (.*))?$", re.M)
 
 
 def header(nb: nbformat.NotebookNode) -> tuple[str, str]:
@@ -30,43 +44,187 @@ def header(nb: nbformat.NotebookNode) -> tuple[str, str]:
     return title, (match.group(1).strip() if match else "not stated")
 
 
-def main() -> int:
-    executed, out = ROOT / "build" / "executed", ROOT / "build" / "html"
+def objectives(nb: nbformat.NotebookNode) -> list[str]:
+    """The bullet points under 'Learning objectives' in the header cell."""
+    first = next((c.source for c in nb.cells if c.cell_type == "markdown"), "")
+    part = first.split("Learning objectives", 1)[1] if "Learning objectives" in first else ""
+    bullets = []
+    for line in part.splitlines()[1:]:
+        if line.lstrip().startswith(("- ", "* ")):
+            bullets.append(line.lstrip()[2:].strip())
+        elif bullets and line.startswith("  ") and line.strip():
+            bullets[-1] += " " + line.strip()
+        elif bullets and not line.strip():
+            break
+    return bullets
+
+
+def _text_outputs(cell) -> str:
+    parts = []
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "stream":
+            parts.append(out.get("text", ""))
+        elif out.get("output_type") == "error":
+            parts.append(f"{out.get('evalue', '')}\n")
+    return "".join(parts)
+
+
+def _evidence(text: str) -> dict[str, str] | str:
+    pairs = [p.split("=", 1) for p in re.split(r", (?=\w+=)", text)] if text else []
+    return {k.strip(): v.strip() for k, v in pairs} if pairs and all(len(p) == 2 for p in pairs) else text
+
+
+def claims(nb: nbformat.NotebookNode, name: str) -> list[dict]:
+    """Every claim checked in an executed notebook, with the section it sits in and the run's settings."""
+    records, section, config = [], "", {}
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            headings = re.findall(r"^##+ (.+)$", cell.source, re.M)
+            if headings:
+                section = headings[-1].strip()
+            continue
+        text = _text_outputs(cell)
+        if m := re.search(r"Config: QUICK=(\w+) SEED=(\d+)", text):
+            config.update(quick=m.group(1) == "True", seed=int(m.group(2)))
+        if m := re.search(r"Device: (\S+)", text):
+            config["device"] = m.group(1)
+        for held, claim, evidence in _CLAIM.findall(text):
+            records.append(
+                {
+                    "notebook": name,
+                    "section": section,
+                    "claim": claim.strip(),
+                    "held": held == "HOLDS",
+                    "evidence": _evidence((evidence or "").strip()),
+                    "mode": {True: "quick", False: "full"}.get(config.get("quick"), "unknown"),
+                    "seed": config.get("seed"),
+                    "device": config.get("device", "unknown"),
+                }
+            )
+    return records
+
+
+def _nav(pages: list[tuple[str, str]], i: int, run_line: str) -> str:
+    links = ['<a href="index.html">Contents</a>', '<a href="claims.html">Claims ledger</a>']
+    if i > 0:
+        links.append(f'<a href="{pages[i - 1][0]}.html">&larr; {html.escape(pages[i - 1][1])}</a>')
+    if i + 1 < len(pages):
+        links.append(f'<a href="{pages[i + 1][0]}.html">{html.escape(pages[i + 1][1])} &rarr;</a>')
+    return " ".join(links) + f'<span class="course-run">{html.escape(run_line)}</span>'
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        "<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;line-height:1.45}"
+        "table{border-collapse:collapse;width:100%}td,th{border:1px solid #d0d7de;padding:6px;vertical-align:top;text-align:left}"
+        "th{background:#f3f5f8}.held{color:#1a7f37;font-weight:600}.failed{color:#cf222e;font-weight:600}"
+        "ul{margin:0;padding-left:1.2em}.small{color:#57606a;font-size:90%}</style></head><body>"
+        f"{body}</body></html>\n"
+    )
+
+
+def execute(paths: list[Path], executed: Path, quick: bool) -> dict[str, str]:
+    import papermill as pm
+
     executed.mkdir(parents=True, exist_ok=True)
-    out.mkdir(parents=True, exist_ok=True)
-    quick = os.environ.get("COURSE_QUICK", "") == "1"
-    rows, failed = [], []
-    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+    status = {}
+    for path in paths:
         start = time.perf_counter()
-        target = executed / path.name
         try:
             pm.execute_notebook(
-                str(path), str(target), parameters={"QUICK": quick}, cwd=str(path.parent), progress_bar=False, kernel_name="python3"
+                str(path), str(executed / path.name), parameters={"QUICK": quick}, cwd=str(path.parent), progress_bar=False, kernel_name="python3"
             )
-            status = f"ran in {time.perf_counter() - start:.0f} s"
+            status[path.stem] = f"ran in {time.perf_counter() - start:.0f} s"
         except pm.PapermillExecutionError as err:
-            failed.append(path.name)
-            status = f"FAILED: {err.ename}"
-        nb = nbformat.read(target, as_version=4)
-        body, _ = HTMLExporter().from_notebook_node(nb)
-        (out / f"{path.stem}.html").write_text(body, encoding="utf-8")
+            status[path.stem] = f"FAILED: {err.ename}"
+        print(f"{path.name}: {status[path.stem]}", flush=True)
+    return status
+
+
+def render(executed: Path, out: Path, status: dict[str, str]) -> list[dict]:
+    """Render executed notebooks into the site under ``out``; return the claims ledger."""
+    import torch
+
+    out.mkdir(parents=True, exist_ok=True)
+    import jupyter_server_mathjax
+
+    mathjax = Path(jupyter_server_mathjax.__file__).parent / "static"
+    if not (out / "_static" / "mathjax" / "MathJax.js").is_file():
+        shutil.copytree(mathjax, out / "_static" / "mathjax", dirs_exist_ok=True)
+    books = [(p.stem, nbformat.read(p, as_version=4)) for p in sorted(executed.glob("[0-9][0-9]_*.ipynb"))]
+    if not books:
+        raise SystemExit(f"no executed notebooks in {executed}: run `make test` or `make course` first")
+    pages = [(stem, header(nb)[0]) for stem, nb in books]
+    date = dt.date.today().isoformat()
+    exporter = HTMLExporter(template_name="course", extra_template_basedirs=[str(TEMPLATES)], mathjax_url=MATHJAX_URL)
+    ledger, rows = [], []
+    for i, (stem, nb) in enumerate(books):
+        records = claims(nb, stem)
+        ledger += records
+        mode = records[0]["mode"] if records else ("quick" if "QUICK=True" in json.dumps(nb.cells[:8]) else "full")
+        run_line = f"executed {date} with torch {torch.__version__}, {mode} mode"
+        body, _ = exporter.from_notebook_node(nb, resources={"course_nav": _nav(pages, i, run_line), "metadata": {"name": pages[i][1]}})
+        (out / f"{stem}.html").write_text(body, encoding="utf-8")
         title, minutes = header(nb)
-        rows.append((path.stem, title, minutes, status))
-        print(f"{path.name}: {status}", flush=True)
-    items = "\n".join(
-        f'<tr><td><a href="{stem}.html">{html.escape(title)}</a></td><td>{html.escape(minutes)}</td><td>{html.escape(status)}</td></tr>'
-        for stem, title, minutes, status in rows
-    )
-    mode = "quick mode" if quick else "full mode"
+        held = sum(r["held"] for r in records)
+        goals = "".join(f"<li>{markdown2html(o)[3:-4] if markdown2html(o).startswith('<p>') else markdown2html(o)}</li>" for o in objectives(nb))
+        rows.append(
+            f'<tr><td><a href="{stem}.html">{html.escape(title)}</a></td><td><ul>{goals}</ul></td>'
+            f"<td>{html.escape(minutes)}</td><td>{held} of {len(records)} held<br><span class='small'>{html.escape(status.get(stem, run_line))}</span></td></tr>"
+        )
     (out / "index.html").write_text(
-        f"<!doctype html><html><head><meta charset='utf-8'><title>Training neural networks well with PyTorch</title></head><body>"
-        f"<h1>Training neural networks well with PyTorch</h1><p>Notebooks in order, executed in {mode}.</p>"
-        "<table border='1' cellpadding='4'><tr><th>Notebook</th><th>Estimated time</th><th>This build</th></tr>\n"
-        f"{items}\n</table></body></html>\n",
+        _page(
+            TITLE,
+            f"<h1>{TITLE}</h1><p>An executable course: every claim is checked by an experiment that runs. "
+            f"The notebooks in order, executed {date} with torch {torch.__version__}. "
+            f'The <a href="claims.html">claims ledger</a> lists what each notebook asserts and what this build measured.</p>'
+            "<table><tr><th>Notebook</th><th>Learning objectives</th><th>Estimated time</th><th>Claims checked in this build</th></tr>"
+            + "\n".join(rows)
+            + "</table>",
+        ),
         encoding="utf-8",
     )
-    print(f"Wrote {out / 'index.html'}")
-    return 1 if failed else 0
+    (out / "claims.json").write_text(json.dumps(ledger, indent=1) + "\n", encoding="utf-8")
+    items = "\n".join(
+        f"<tr><td><a href='{r['notebook']}.html'>{r['notebook'][:2]}</a></td><td>{html.escape(r['section'])}</td><td>{html.escape(r['claim'])}</td>"
+        f"<td class='{'held' if r['held'] else 'failed'}'>{'held' if r['held'] else 'FAILED'}</td>"
+        f"<td>{html.escape(', '.join(f'{k}={v}' for k, v in r['evidence'].items()) if isinstance(r['evidence'], dict) else r['evidence'])}</td>"
+        f"<td>{r['mode']}</td><td>{r['seed']}</td><td>{html.escape(str(r['device']))}</td></tr>"
+        for r in ledger
+    )
+    n_held = sum(r["held"] for r in ledger)
+    (out / "claims.html").write_text(
+        _page(
+            f"Claims ledger · {TITLE}",
+            f'<p><a href="index.html">&larr; Contents</a></p><h1>Claims ledger</h1><p>{len(ledger)} claims checked, {n_held} held, '
+            f"{len(ledger) - n_held} failed, in this build ({date}, torch {torch.__version__}). Also as <a href='claims.json'>claims.json</a>.</p>"
+            "<table><tr><th>#</th><th>Section</th><th>Claim</th><th>Outcome</th><th>Evidence (measured)</th><th>Mode</th><th>Seed</th><th>Device</th></tr>"
+            + items
+            + "</table>",
+        ),
+        encoding="utf-8",
+    )
+    print(f"Wrote {len(books)} pages, index.html and a ledger of {len(ledger)} claims ({n_held} held) to {out}")
+    return ledger
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--executed", type=Path, help="render the executed notebooks in this folder instead of running them")
+    parser.add_argument("--out", type=Path, default=ROOT / "build" / "html")
+    parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to execute (default: all)")
+    args = parser.parse_args()
+    status: dict[str, str] = {}
+    executed = args.executed
+    if executed is None:
+        executed = ROOT / "build" / "executed"
+        paths = args.notebooks or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+        status = execute(paths, executed, quick=os.environ.get("COURSE_QUICK", "") == "1")
+    ledger = render(executed, args.out, status)
+    failed = [s for s, v in status.items() if v.startswith("FAILED")]
+    return 1 if failed or not all(r["held"] for r in ledger) else 0
 
 
 if __name__ == "__main__":

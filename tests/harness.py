@@ -22,6 +22,25 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 _durations: dict[str, float] = defaultdict(float)
+_executed: dict[str, object] = {}  # notebook path -> nbval's copy of it, its cells filled with the outputs of this run
+EXECUTED_DIR = ROOT / "build" / "test-executed"
+
+
+def pytest_runtest_makereport(item, call) -> None:
+    """Keep each notebook cell's outputs from the nbval run, so that the site can be built from them
+    (scripts/build_course.py --executed build/test-executed) without running the notebooks again."""
+    if call.when == "call" and hasattr(item, "test_outputs") and hasattr(item, "cell"):
+        item.cell.outputs = item.test_outputs or []
+        _executed[str(item.fspath)] = item.parent.nb
+
+
+def pytest_sessionfinish(session) -> None:
+    if _executed:
+        import nbformat
+
+        EXECUTED_DIR.mkdir(parents=True, exist_ok=True)
+        for path, nb in _executed.items():
+            nbformat.write(nb, EXECUTED_DIR / Path(path).name)
 
 
 def pytest_runtest_logreport(report) -> None:

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import course_utils as cu
-from course_utils import data
+from course_utils import bundle, mnist
 
 
 @pytest.fixture
@@ -14,9 +14,9 @@ def fresh_dir(tmp_path, monkeypatch):
     """An empty data directory, online mode (downloads are stubbed by each test)."""
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("COURSE_OFFLINE", raising=False)
-    data._CACHE.clear()
+    mnist._CACHE.clear()
     yield tmp_path / "data"
-    data._CACHE.clear()
+    mnist._CACHE.clear()
 
 
 def test_bundled_subset_is_balanced_and_read_by_torchvision(capsys, monkeypatch, fresh_dir):
@@ -47,7 +47,7 @@ def test_download_failure_falls_back_with_notice(capsys, monkeypatch, fresh_dir)
     def no_network(root):
         raise urllib.error.URLError("no route to host")
 
-    monkeypatch.setattr(data, "_download_mnist", no_network)
+    monkeypatch.setattr(mnist, "_download_mnist", no_network)
     ds = cu.load_mnist(train=False)
     assert len(ds) == 2000
     assert "download failed (URLError); using the bundled subset" in capsys.readouterr().out
@@ -59,11 +59,12 @@ def test_successful_download_is_used(capsys, monkeypatch, fresh_dir):
     def fake_download(root):  # stands in for torchvision's download: puts raw files in place
         raw = root / "MNIST" / "raw"
         raw.mkdir(parents=True)
-        for name in data._MNIST_FILES:
-            with gzip.open(data.BUNDLED_DIR / "mnist_subset" / f"{name}.gz") as f, open(raw / name, "wb") as out:
+        for name in mnist._MNIST_FILES:
+            with gzip.open(bundle.BUNDLED_DIR / "mnist_subset" / f"{name}.gz") as f, open(raw / name, "wb") as out:
                 shutil.copyfileobj(f, out)
 
-    monkeypatch.setattr(data, "_download_mnist", fake_download)
+    monkeypatch.setattr(mnist, "_download_mnist", fake_download)
+    monkeypatch.setattr(mnist, "verify_full_copy", lambda root: None)  # the stand-in files are not MNIST's
     cu.load_mnist(train=True)
     assert "downloaded to" in capsys.readouterr().out
     cu.load_mnist(train=True, source="full")  # now a local copy exists
@@ -73,7 +74,7 @@ def test_successful_download_is_used(capsys, monkeypatch, fresh_dir):
 def test_download_goes_through_torchvision(monkeypatch, fresh_dir):
     calls = []
     monkeypatch.setattr("torchvision.datasets.MNIST", lambda root, train, download: calls.append((root, download)))
-    data._download_mnist(fresh_dir)
+    mnist._download_mnist(fresh_dir)
     assert calls == [(fresh_dir, True)]
 
 
@@ -87,8 +88,8 @@ def test_bad_source_and_missing_full_copy(fresh_dir):
 @pytest.fixture
 def bundle_copy(tmp_path, monkeypatch):
     copy = tmp_path / "bundled"
-    shutil.copytree(data.BUNDLED_DIR, copy)
-    monkeypatch.setattr(data, "BUNDLED_DIR", copy)
+    shutil.copytree(bundle.BUNDLED_DIR, copy)
+    monkeypatch.setattr(bundle, "BUNDLED_DIR", copy)
     return copy
 
 
@@ -105,7 +106,7 @@ def test_missing_bundled_file_names_file_and_fix(bundle_copy):
         cu.CharCorpus()
     (bundle_copy / "extra.gz").write_bytes(b"x")
     with pytest.raises(FileNotFoundError, match="extra.gz is not listed"):
-        data.bundled_file("extra.gz")
+        bundle.bundled_file("extra.gz")
 
 
 def test_char_corpus_roundtrip_and_batches():
@@ -135,19 +136,6 @@ def test_synthetic_sets():
     torch.testing.assert_close(x.norm(dim=1), torch.full((800,), 2.0), atol=0.05, rtol=0)
 
 
-def test_load_dataset_dispatch_and_errors(monkeypatch, fresh_dir):
-    monkeypatch.setenv("COURSE_OFFLINE", "1")
-    assert cu.load_dataset("spirals", n=10)[0].shape == (10, 2)
-    assert cu.load_dataset("gaussian_mixture")[0].shape == (1000, 2)
-    assert len(cu.load_dataset("shakespeare", n=500).text) == 500
-    assert isinstance(cu.load_dataset("shakespeare"), cu.CharCorpus)
-    assert cu.load_dataset("mnist", n=20, train=False, verbose=False)[0].shape == (20, 1, 28, 28)
-    with pytest.raises(ValueError, match="valid choices: mnist, shakespeare, spirals, gaussian_mixture"):
-        cu.load_dataset("cifar10")
-    with pytest.raises(ValueError, match="positive int"):
-        cu.load_dataset("spirals", n=-1)
-
-
 def test_tensor_batches():
     x, y = torch.arange(10.0).unsqueeze(1), torch.arange(10)
     batches = cu.TensorBatches(x, y, batch_size=4, shuffle=False)
@@ -167,3 +155,37 @@ def test_tensor_batches():
         cu.TensorBatches(batch_size=2)
     with pytest.raises(ValueError, match="batch_size"):
         cu.TensorBatches(x, batch_size=0)
+
+
+def test_full_copy_is_verified_against_mnist_checksums(capsys, fresh_dir):
+    raw = fresh_dir / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name in mnist._MNIST_FILES:  # the bundled subset is not MNIST: its MD5 differs
+        with gzip.open(bundle.BUNDLED_DIR / "mnist_subset" / f"{name}.gz") as f, open(raw / name, "wb") as out:
+            shutil.copyfileobj(f, out)
+    with pytest.raises(OSError, match="MD5 differs.*make full-data"):
+        cu.load_mnist(train=False, source="full")
+
+
+def test_full_copy_with_the_right_checksums_is_used(capsys, monkeypatch, fresh_dir):
+    raw = fresh_dir / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name in mnist._MNIST_FILES:
+        with gzip.open(bundle.BUNDLED_DIR / "mnist_subset" / f"{name}.gz") as f, open(raw / name, "wb") as out:
+            shutil.copyfileobj(f, out)
+    import hashlib
+
+    monkeypatch.setattr(mnist, "MNIST_MD5", {n: hashlib.md5((raw / n).read_bytes()).hexdigest() for n in mnist._MNIST_FILES})
+    assert len(cu.load_mnist(train=False, source="full")) == 2000
+    assert len(cu.load_mnist(train=False, source="full")) == 2000  # verified once, then remembered
+    assert "using the copy in" in capsys.readouterr().out
+
+
+def test_bundled_subset_is_decompressed_atomically(monkeypatch, fresh_dir):
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    root = mnist._bundled_mnist_root()
+    raw = root / "MNIST" / "raw"
+    assert sorted(p.name for p in raw.iterdir() if p.name.startswith(".")) == []  # no temporary files left
+    (raw / "t10k-labels-idx1-ubyte.sha256").write_text("stale")  # a stale stamp triggers a rewrite
+    mnist._bundled_mnist_root()
+    assert (raw / "t10k-labels-idx1-ubyte.sha256").read_text() != "stale"

@@ -46,9 +46,26 @@ def test_every_declared_dependency_is_pinned_in_both_files():
     assert all(">=" in r for r in meta["dependencies"]), "pyproject.toml keeps lower bounds, not pins"
 
 
-def test_lock_pins_the_torch_pair_that_imports_here():
+def test_installed_environment_is_the_locked_one():
+    """What runs the tests is what the lock pins (the venv is rebuilt when the lock changes)."""
+    import sys
+    from importlib.metadata import PackageNotFoundError, version
+
     lock = _pins((ROOT / "requirements-lock.txt").read_text().splitlines())
-    assert lock["torch"] == "2.14.1" and lock["torchvision"] == "0.29.2"
+    wrong = {}
+    for name, pinned in lock.items():
+        try:
+            installed = version(name)
+        except PackageNotFoundError:
+            installed = None
+        if installed is None or installed.split("+")[0] != pinned.split("+")[0]:
+            wrong[name] = (pinned, installed)
+    assert not wrong, f"installed versions differ from requirements-lock.txt (lock, installed): {wrong}; run `make setup`"
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    python = next(d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python="))
+    assert python == f"python={sys.version_info.major}.{sys.version_info.minor}", f"tests run on Python {sys.version.split()[0]}, environment.yml says {python}"
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    assert requires == ">=3.11" and sys.version_info >= (3, 11), "pyproject.toml, the README and the Makefile say Python 3.11 or later"
 
 
 def test_torchvision_imports_and_builds_a_transform():

@@ -69,3 +69,13 @@ def test_describe_device_names_accelerators(monkeypatch):
     assert "MPS" in cu.describe_device(torch.device("mps"))
     monkeypatch.setattr(rep, "_mps_available", lambda: True)
     assert cu.get_device("mps", verbose=False).type == "mps"
+
+
+def test_cudnn_benchmark_is_off_unless_asked():
+    cu.seed_everything(0)
+    assert torch.backends.cudnn.benchmark is False
+    cu.seed_everything(0, benchmark=True)
+    assert torch.backends.cudnn.benchmark is True
+    cu.seed_everything(0, deterministic=True, benchmark=True)
+    assert torch.backends.cudnn.benchmark is False
+    cu.seed_everything(0)

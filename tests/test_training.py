@@ -31,22 +31,26 @@ def test_fit_learns_and_records_history():
 
 def test_fit_per_batch_scheduler_and_clipping():
     x, y = _blobs()
-    model = nn.Linear(2, 2)
-    opt = torch.optim.SGD(model.parameters(), lr=1.0)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0 / (s + 1))
-    h = cu.fit(
-        model,
-        opt,
-        nn.CrossEntropyLoss(),
-        cu.TensorBatches(x, y, batch_size=50),
-        epochs=1,
-        scheduler=sched,
-        scheduler_per="batch",
-        clip_grad_norm=1e-3,
-        progress=False,
-    )
+
+    def run(clip):
+        torch.manual_seed(0)
+        model = nn.Linear(2, 2)
+        start = torch.cat([p.detach().flatten().clone() for p in model.parameters()])
+        opt = torch.optim.SGD(model.parameters(), lr=1.0)
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0 / (s + 1))
+        batches = cu.TensorBatches(x, y, batch_size=50, shuffle=False)
+        h = cu.fit(model, opt, nn.CrossEntropyLoss(), batches, epochs=1, scheduler=sched, scheduler_per="batch", clip_grad_norm=clip, progress=False)
+        moved = (torch.cat([p.detach().flatten() for p in model.parameters()]) - start).norm().item()
+        return h, moved
+
+    h, moved = run(1e-3)
     assert h.step_lr == [1.0, 0.5, 1 / 3, 0.25]
-    assert not h.val_loss and h.train_acc[0] == h.train_acc[0]
+    assert not h.val_loss and not math.isnan(h.train_acc[0])
+    # Each SGD step moves the weights by at most lr_t * max_norm, so four steps move them at most sum(lr_t) * 1e-3.
+    assert moved <= sum(h.step_lr) * 1e-3 * (1 + 1e-6)
+    assert min(h.step_grad_norm) > 1e-3  # the history records the norm before clipping
+    _, moved_unclipped = run(None)
+    assert moved_unclipped > 50 * moved
 
 
 def test_fit_regression_has_nan_accuracy():
