@@ -11,13 +11,15 @@ PYTEST_WORKERS ?= 2
 LAB_ARGS ?=
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)  # Jupyter refuses root without it (containers)
 
-.PHONY: setup lab test lint unit notebooks course strip refresh full-data lock clean help
+.PHONY: setup vendor lab test lint unit notebooks course student slides strip refresh full-data lock clean help
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make lab      set up .venv (if needed) and start JupyterLab on notebooks/"
 	@echo "make test     set up .venv (if needed) and run lint, unit tests and every notebook in quick mode"
-	@echo "make course   execute every notebook with papermill and render HTML under build/ (COURSE_QUICK=1 for quick)"
+	@echo "make course   execute every notebook and build the offline website under build/html/ (COURSE_QUICK=1 for quick)"
+	@echo "make student  write student notebooks (solutions replaced by placeholders) under build/student/"
+	@echo "make slides   build offline reveal.js decks under build/slides/"
 	@echo "make strip    strip outputs from notebooks (regression cells keep theirs)"
 	@echo "make refresh  re-execute notebooks in quick mode and store their regression-cell outputs (NB=path to pick one)"
 	@echo "make full-data MNIST=dir   install a full MNIST copy from dir into the data directory"
@@ -34,6 +36,21 @@ $(STAMP): requirements-lock.txt pyproject.toml
 
 setup: $(STAMP)
 
+# MathJax and reveal.js for the offline site and slides (and require.js, which nbconvert's slides load
+# reveal.js with), fetched once from the npm registry into build/vendor/: pages never use a CDN.
+VENDOR := build/vendor
+$(VENDOR)/.done:
+	@command -v npm >/dev/null || { echo "error: the course site and slides need npm (Node.js) once, to fetch MathJax and reveal.js; install Node.js and retry."; exit 1; }
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/mathjax $(VENDOR)/reveal.js $(VENDOR)/requirejs
+	cd $(VENDOR) && npm pack --silent mathjax@3.2.2 reveal.js@4.0.2 requirejs@2.3.7 >/dev/null
+	tar xzf $(VENDOR)/mathjax-3.2.2.tgz --strip-components=1 -C $(VENDOR)/mathjax package/es5/tex-svg-full.js
+	tar xzf $(VENDOR)/reveal.js-4.0.2.tgz --strip-components=1 -C $(VENDOR)/reveal.js package/dist package/plugin package/LICENSE
+	tar xzf $(VENDOR)/requirejs-2.3.7.tgz --strip-components=1 -C $(VENDOR)/requirejs package/require.js
+	rm -f $(VENDOR)/*.tgz
+	@touch $@
+
+vendor: $(VENDOR)/.done
+
 lab: $(STAMP)
 	$(BIN)/jupyter lab --no-browser --notebook-dir=notebooks $(ROOT_FLAG) $(LAB_ARGS)
 
@@ -41,14 +58,24 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check course_utils tests scripts
 
-# Unit tests (with coverage of course_utils), then every notebook in quick mode under nbval.
-test: lint
+# Unit tests (with coverage of course_utils); every notebook in quick mode under nbval (which leaves
+# the executed notebooks in build/test-executed/); then the student versions, each run in quick mode,
+# and the website built from the executed notebooks, opened in headless chromium.
+test: lint vendor
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --cov --cov-report=term-missing:skip-covered \
-		--cov-fail-under=90 --durations=10 tests course_utils
+		--cov-fail-under=90 --durations=10 tests course_utils --ignore=tests/test_student.py --ignore=tests/test_site.py
+	rm -rf build/test-executed
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --nbval-lax --nbval-cell-timeout=300 -p no:cacheprovider notebooks
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -p no:cacheprovider tests/test_student.py tests/test_site.py
 
-course: $(STAMP)
+course: $(STAMP) vendor
 	$(BIN)/python scripts/build_course.py
+
+student: $(STAMP)
+	$(BIN)/python scripts/make_student.py
+
+slides: $(STAMP) vendor
+	$(BIN)/python scripts/build_slides.py
 
 strip: $(STAMP)
 	$(BIN)/nbstripout --keep-count notebooks/*.ipynb

@@ -13,7 +13,7 @@ from .bundle import data_dir
 from .checks import assert_close, check_claim, check_exercise, check_finite
 from .mnist import load_mnist, mnist_tensors
 from .plotting import plot_curves, plot_distributions, plot_history, plot_schedule, show_images
-from .reproducibility import describe_device, get_device, quick_mode, seed_everything
+from .reproducibility import describe_device, get_device, quick_mode, seed_everything, strict_warnings
 from .sample_quality import (
     ClassReport,
     FeatureStats,
@@ -32,6 +32,8 @@ from .text import CharCorpus
 from .training import EarlyStopping, History, accuracy, evaluate, fit, grad_norm
 
 __version__ = "0.1.0"
+if __import__("os").environ.get("COURSE_STRICT_WARNINGS", "") == "1":  # set by the test run
+    strict_warnings()
 __all__ = [
     "CharCorpus",
     "ClassReport",
@@ -70,4 +72,5 @@ __all__ = [
     "seed_everything",
     "show_images",
     "sqrtm_psd",
+    "strict_warnings",
 ]

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 QUICK_ENV = "COURSE_QUICK"
+STRICT_ENV = "COURSE_STRICT_WARNINGS"
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
 
@@ -81,3 +82,15 @@ def describe_device(device: torch.device) -> str:
     else:
         what = f"{torch.get_num_threads()} threads"
     return f"Device: {device} ({what}), torch {torch.__version__}"
+
+
+def strict_warnings() -> None:
+    """Turn deprecation warnings raised by torch, torchvision or the notebook's own calls into errors.
+
+    The test run sets ``COURSE_STRICT_WARNINGS=1`` (importing ``course_utils`` then calls this), so
+    that an API on its way out is replaced before it breaks a student's notebook.
+    """
+    import warnings
+
+    for category in (DeprecationWarning, FutureWarning):
+        warnings.filterwarnings("error", category=category, module=r"(torch|torchvision|__main__)(\.|$)")

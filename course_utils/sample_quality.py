@@ -187,7 +187,9 @@ def class_report(model: MnistClassifier, images: torch.Tensor, min_share: float 
     """
     _check_images(images)
     device = next(model.parameters()).device
-    probs = torch.cat([model(images[i : i + batch_size].to(device, torch.float32)).softmax(1).cpu() for i in range(0, len(images), batch_size)])
+    probs = torch.cat(
+        [model(images[i : i + batch_size].to(device, torch.float32)).softmax(1).cpu() for i in range(0, len(images), batch_size)]
+    )
     conf, pred = probs.max(1)
     counts = torch.bincount(pred, minlength=10)
     covered = int((counts >= min_share * len(images)).sum())

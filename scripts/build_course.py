@@ -32,7 +32,9 @@ from nbconvert.filters import markdown2html
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = Path(__file__).resolve().parent / "site_template"
 TITLE = "Training neural networks well with PyTorch"
-MATHJAX_URL = "_static/mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
+VENDOR = ROOT / "build" / "vendor"  # MathJax and reveal.js, fetched once by `make vendor` (npm), never from a CDN at view time
+MATHJAX_FILE = "tex-svg-full.js"
+MATHJAX_URL = f"_static/mathjax/{MATHJAX_FILE}"
 _CLAIM = re.compile(r"^CLAIM (HOLDS|FAILED): (.*?)(?:\n  evidence: (.*))?$", re.M)
 
 
@@ -70,7 +72,7 @@ def _text_outputs(cell) -> str:
 
 
 def _evidence(text: str) -> dict[str, str] | str:
-    pairs = [p.split("=", 1) for p in re.split(r", (?=\w+=)", text)] if text else []
+    pairs = [p.split("=", 1) for p in re.split(r", (?=[^,=]+=)", text)] if text else []
     return {k.strip(): v.strip() for k, v in pairs} if pairs and all(len(p) == 2 for p in pairs) else text
 
 
@@ -134,7 +136,12 @@ def execute(paths: list[Path], executed: Path, quick: bool) -> dict[str, str]:
         start = time.perf_counter()
         try:
             pm.execute_notebook(
-                str(path), str(executed / path.name), parameters={"QUICK": quick}, cwd=str(path.parent), progress_bar=False, kernel_name="python3"
+                str(path),
+                str(executed / path.name),
+                parameters={"QUICK": quick},
+                cwd=str(path.parent),
+                progress_bar=False,
+                kernel_name="python3",
             )
             status[path.stem] = f"ran in {time.perf_counter() - start:.0f} s"
         except pm.PapermillExecutionError as err:
@@ -148,11 +155,11 @@ def render(executed: Path, out: Path, status: dict[str, str]) -> list[dict]:
     import torch
 
     out.mkdir(parents=True, exist_ok=True)
-    import jupyter_server_mathjax
-
-    mathjax = Path(jupyter_server_mathjax.__file__).parent / "static"
-    if not (out / "_static" / "mathjax" / "MathJax.js").is_file():
-        shutil.copytree(mathjax, out / "_static" / "mathjax", dirs_exist_ok=True)
+    mathjax = VENDOR / "mathjax" / "es5" / MATHJAX_FILE
+    if not mathjax.is_file():
+        raise SystemExit(f"{mathjax} is missing: run `make vendor` (it fetches MathJax and reveal.js once with npm)")
+    (out / "_static" / "mathjax").mkdir(parents=True, exist_ok=True)
+    shutil.copy2(mathjax, out / "_static" / "mathjax" / MATHJAX_FILE)
     books = [(p.stem, nbformat.read(p, as_version=4)) for p in sorted(executed.glob("[0-9][0-9]_*.ipynb"))]
     if not books:
         raise SystemExit(f"no executed notebooks in {executed}: run `make test` or `make course` first")
@@ -169,10 +176,13 @@ def render(executed: Path, out: Path, status: dict[str, str]) -> list[dict]:
         (out / f"{stem}.html").write_text(body, encoding="utf-8")
         title, minutes = header(nb)
         held = sum(r["held"] for r in records)
-        goals = "".join(f"<li>{markdown2html(o)[3:-4] if markdown2html(o).startswith('<p>') else markdown2html(o)}</li>" for o in objectives(nb))
+        goals = "".join(
+            f"<li>{markdown2html(o)[3:-4] if markdown2html(o).startswith('<p>') else markdown2html(o)}</li>" for o in objectives(nb)
+        )
         rows.append(
             f'<tr><td><a href="{stem}.html">{html.escape(title)}</a></td><td><ul>{goals}</ul></td>'
-            f"<td>{html.escape(minutes)}</td><td>{held} of {len(records)} held<br><span class='small'>{html.escape(status.get(stem, run_line))}</span></td></tr>"
+            f"<td>{html.escape(minutes)}</td><td>{held} of {len(records)} held<br>"
+            f"<span class='small'>{html.escape(status.get(stem, run_line))}</span></td></tr>"
         )
     (out / "index.html").write_text(
         _page(
@@ -187,22 +197,25 @@ def render(executed: Path, out: Path, status: dict[str, str]) -> list[dict]:
         encoding="utf-8",
     )
     (out / "claims.json").write_text(json.dumps(ledger, indent=1) + "\n", encoding="utf-8")
-    items = "\n".join(
-        f"<tr><td><a href='{r['notebook']}.html'>{r['notebook'][:2]}</a></td><td>{html.escape(r['section'])}</td><td>{html.escape(r['claim'])}</td>"
-        f"<td class='{'held' if r['held'] else 'failed'}'>{'held' if r['held'] else 'FAILED'}</td>"
-        f"<td>{html.escape(', '.join(f'{k}={v}' for k, v in r['evidence'].items()) if isinstance(r['evidence'], dict) else r['evidence'])}</td>"
-        f"<td>{r['mode']}</td><td>{r['seed']}</td><td>{html.escape(str(r['device']))}</td></tr>"
-        for r in ledger
-    )
+
+    def row(r: dict) -> str:
+        evidence = ", ".join(f"{k}={v}" for k, v in r["evidence"].items()) if isinstance(r["evidence"], dict) else r["evidence"]
+        outcome = "<td class='held'>held</td>" if r["held"] else "<td class='failed'>FAILED</td>"
+        return (
+            f"<tr><td><a href='{r['notebook']}.html'>{r['notebook'][:2]}</a></td><td>{html.escape(r['section'])}</td>"
+            f"<td>{html.escape(r['claim'])}</td>{outcome}<td>{html.escape(evidence)}</td>"
+            f"<td>{r['mode']}</td><td>{r['seed']}</td><td>{html.escape(str(r['device']))}</td></tr>"
+        )
+
+    items = "\n".join(row(r) for r in ledger)
     n_held = sum(r["held"] for r in ledger)
     (out / "claims.html").write_text(
         _page(
             f"Claims ledger · {TITLE}",
             f'<p><a href="index.html">&larr; Contents</a></p><h1>Claims ledger</h1><p>{len(ledger)} claims checked, {n_held} held, '
-            f"{len(ledger) - n_held} failed, in this build ({date}, torch {torch.__version__}). Also as <a href='claims.json'>claims.json</a>.</p>"
-            "<table><tr><th>#</th><th>Section</th><th>Claim</th><th>Outcome</th><th>Evidence (measured)</th><th>Mode</th><th>Seed</th><th>Device</th></tr>"
-            + items
-            + "</table>",
+            f"{len(ledger) - n_held} failed, in this build ({date}, torch {torch.__version__}). "
+            "Also as <a href='claims.json'>claims.json</a>.</p><table><tr><th>#</th><th>Section</th><th>Claim</th><th>Outcome</th>"
+            "<th>Evidence (measured)</th><th>Mode</th><th>Seed</th><th>Device</th></tr>" + items + "</table>",
         ),
         encoding="utf-8",
     )

@@ -20,7 +20,6 @@ from course_utils.bundle import data_dir  # noqa: E402
 from course_utils.mnist import MNIST_MD5 as MD5  # noqa: E402
 
 
-
 def main() -> None:
     if len(sys.argv) < 2:
         sys.exit(__doc__)

@@ -43,7 +43,9 @@ class ClearSolutions(Preprocessor):
 
 
 def placeholder(exercise: str) -> str:
-    return f"raise NotImplementedError({f'{exercise}: write your solution here (the task is in the cell above), then run the check below.'!r})"
+    return (
+        f"raise NotImplementedError({f'{exercise}: write your solution here (the task is in the cell above), then run the check below.'!r})"
+    )
 
 
 def clear_solution(source: str, exercise: str) -> str:

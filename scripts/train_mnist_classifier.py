@@ -52,7 +52,9 @@ def train_one(x, y, x_val, y_val, *, lr: float, epochs: int, batch_size: int, se
     model = MnistClassifier()
     decay = [p for n, p in model.named_parameters() if p.ndim > 1]
     no_decay = [p for n, p in model.named_parameters() if p.ndim <= 1]
-    opt = torch.optim.SGD([{"params": decay, "weight_decay": 5e-4}, {"params": no_decay, "weight_decay": 0.0}], lr=lr, momentum=0.9, nesterov=True)
+    opt = torch.optim.SGD(
+        [{"params": decay, "weight_decay": 5e-4}, {"params": no_decay, "weight_decay": 0.0}], lr=lr, momentum=0.9, nesterov=True
+    )
     batches = cu.TensorBatches(x, y, batch_size=batch_size, shuffle=True, drop_last=True, seed=seed)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * len(batches), pct_start=0.25)
     gen = torch.Generator().manual_seed(seed)

@@ -13,8 +13,12 @@ ROOT = Path(__file__).resolve().parents[1]
 os.environ["COURSE_QUICK"] = "1"
 os.environ["COURSE_OFFLINE"] = "1"  # tests never download
 os.environ["COURSE_DATA_DIR"] = str(ROOT / "build" / "test-data")  # never the user's full copy
-os.environ["MPLBACKEND"] = "Agg"
+os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"  # headless; figures kept for the site
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+os.environ["COURSE_STRICT_WARNINGS"] = "1"  # deprecations raised by torch/torchvision from course code are errors
+import matplotlib  # noqa: E402  (after MPLBACKEND is set for the kernels)
+
+matplotlib.use("Agg")  # this process (unit tests) draws off-screen; the kernels use the inline backend
 if os.environ.get("PYTEST_XDIST_WORKER"):
     # Several workers share the cores: one thread per kernel avoids oversubscription, which
     # measured 15-40x slower for the course's small models than one thread each.

@@ -90,7 +90,11 @@ def _trivial(node: ast.expr) -> str | None:
             return f"a value compared with itself ({ast.unparse(node)})"
         if isinstance(node.left, ast.Constant) and isinstance(node.comparators[0], ast.Constant):
             return f"constants compared ({ast.unparse(node)})"
-    if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or) and any(_trivial(v) and isinstance(v, ast.Constant) and v.value for v in node.values):
+    if (
+        isinstance(node, ast.BoolOp)
+        and isinstance(node.op, ast.Or)
+        and any(_trivial(v) and isinstance(v, ast.Constant) and v.value for v in node.values)
+    ):
         return f"an 'or' with a true constant ({ast.unparse(node)})"
     return None
 
@@ -107,7 +111,12 @@ def test_no_trivially_true_claims(nb):
 
 
 def test_trivial_claim_detector_catches_the_usual_forms():
-    for src in ("cu.check_claim('x', True, {})", "check_claim('x', a == a)", "cu.check_claim('x', 1 < 2)", "cu.check_claim('x', holds=ok or True)"):
+    for src in (
+        "cu.check_claim('x', True, {})",
+        "check_claim('x', a == a)",
+        "cu.check_claim('x', 1 < 2)",
+        "cu.check_claim('x', holds=ok or True)",
+    ):
         call = ast.parse(src).body[0].value
         holds = call.args[1] if len(call.args) > 1 else call.keywords[0].value
         assert _trivial(holds), src

@@ -79,3 +79,13 @@ def test_cudnn_benchmark_is_off_unless_asked():
     cu.seed_everything(0, deterministic=True, benchmark=True)
     assert torch.backends.cudnn.benchmark is False
     cu.seed_everything(0)
+
+
+def test_strict_warnings_turn_torch_deprecations_into_errors():
+    import warnings
+
+    with warnings.catch_warnings():
+        cu.strict_warnings()
+        with pytest.raises(DeprecationWarning):
+            warnings.warn_explicit("old API", DeprecationWarning, "x.py", 1, module="torch.nn.modules")
+        warnings.warn_explicit("someone else's", DeprecationWarning, "x.py", 1, module="jupyter_client.session")

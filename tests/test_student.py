@@ -51,7 +51,9 @@ def test_student_notebook_fails_first_at_its_first_exercise(path):
     errors = [(i, o) for i, c in enumerate(nb.cells) if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert errors, f"{path.name}: the student version ran without any error"
     first_cell, first_error = errors[0]
-    assert first_cell == exercise[0], f"{path.name}: the first error is in cell {first_cell}, not at the first exercise (cell {exercise[0]})"
+    assert first_cell == exercise[0], (
+        f"{path.name}: the first error is in cell {first_cell}, not at the first exercise (cell {exercise[0]})"
+    )
     assert first_error.ename == "NotImplementedError" and "write your solution here" in first_error.evalue
     stray = [i for i, _ in errors if i not in exercise]
     assert not stray, f"{path.name}: cells {stray} fail in the student version although they are not exercises"

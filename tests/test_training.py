@@ -39,7 +39,17 @@ def test_fit_per_batch_scheduler_and_clipping():
         opt = torch.optim.SGD(model.parameters(), lr=1.0)
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0 / (s + 1))
         batches = cu.TensorBatches(x, y, batch_size=50, shuffle=False)
-        h = cu.fit(model, opt, nn.CrossEntropyLoss(), batches, epochs=1, scheduler=sched, scheduler_per="batch", clip_grad_norm=clip, progress=False)
+        h = cu.fit(
+            model,
+            opt,
+            nn.CrossEntropyLoss(),
+            batches,
+            epochs=1,
+            scheduler=sched,
+            scheduler_per="batch",
+            clip_grad_norm=clip,
+            progress=False,
+        )
         moved = (torch.cat([p.detach().flatten() for p in model.parameters()]) - start).norm().item()
         return h, moved
 
