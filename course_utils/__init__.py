@@ -29,7 +29,7 @@ from .sample_quality import (
 )
 from .synthetic import make_gaussian_mixture, make_spirals
 from .text import CharCorpus
-from .training import EarlyStopping, History, accuracy, evaluate, fit, grad_norm
+from .training import EarlyStopping, History, accuracy, evaluate, fit
 
 __version__ = "0.1.0"
 if __import__("os").environ.get("COURSE_STRICT_WARNINGS", "") == "1":  # set by the test run
@@ -57,7 +57,6 @@ __all__ = [
     "fit",
     "frechet_distance",
     "get_device",
-    "grad_norm",
     "load_mnist",
     "load_mnist_classifier",
     "make_gaussian_mixture",

@@ -91,12 +91,6 @@ def _accuracy(output: torch.Tensor, target: torch.Tensor) -> float | None:
     return None
 
 
-def grad_norm(parameters: Iterable[nn.Parameter]) -> float:
-    """The global L2 norm of all gradients (what ``clip_grad_norm_`` measures)."""
-    norms = [p.grad.detach().norm(2) for p in parameters if p.grad is not None]
-    return torch.stack(norms).norm(2).item() if norms else 0.0
-
-
 @torch.no_grad()
 def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     """Classification accuracy of ``model`` on tensors, in eval mode (the previous mode is restored)."""
@@ -170,7 +164,7 @@ def fit(
             loss = loss_fn(out, yb)
             check_finite(loss, f"training loss at epoch {epoch}, step {len(history.step_loss)}")
             loss.backward()
-            norm = grad_norm(params)
+            norm = nn.utils.get_total_norm([p.grad for p in params if p.grad is not None]).item()
             if clip_grad_norm is not None:
                 nn.utils.clip_grad_norm_(params, clip_grad_norm)
             optimizer.step()

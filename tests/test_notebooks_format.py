@@ -166,3 +166,15 @@ def test_full_mode_setup_runs_on_the_bundled_subset(path, tmp_path, monkeypatch)
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+def test_slide_metadata_gives_a_slide_per_section(nb):
+    """`make slides` turns each section into a slide: `python scripts/add_slide_metadata.py` sets the metadata."""
+    path, book = nb
+
+    def kind(cell):
+        return cell.metadata.get("slideshow", {}).get("slide_type")
+
+    sections = [c for c in book.cells if c.cell_type == "markdown" and c.source.lstrip().startswith("## ")]
+    assert sections and all(kind(c) == "slide" for c in sections), f"{path.name}: run `python scripts/add_slide_metadata.py`"
+    assert kind(book.cells[0]) == "slide" and any(kind(c) == "fragment" for c in book.cells), f"{path.name}: no build-up fragments"

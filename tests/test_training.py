@@ -137,14 +137,6 @@ def test_early_stopping_inside_fit_restores_best():
         cu.fit(model, opt, nn.CrossEntropyLoss(), batches, epochs=1, callbacks=[cu.EarlyStopping()], progress=False)
 
 
-def test_grad_norm_matches_clip_grad_norm():
-    model = nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 2))
-    model(torch.randn(5, 3)).sum().backward()
-    expected = nn.utils.clip_grad_norm_(model.parameters(), max_norm=1e9)
-    assert cu.grad_norm(model.parameters()) == pytest.approx(expected.item(), rel=1e-6)
-    assert cu.grad_norm(nn.Linear(1, 1).parameters()) == 0.0
-
-
 def test_fit_scores_validation_with_its_own_loss():
     x, y = _blobs()
     model = nn.Linear(2, 2)
