@@ -106,6 +106,12 @@ def claims(nb: nbformat.NotebookNode, name: str) -> list[dict]:
     return records
 
 
+def _inline_markdown(text: str) -> str:
+    """Markdown to HTML without the surrounding paragraph."""
+    rendered = markdown2html(text).strip()
+    return rendered[3:-4] if rendered.startswith("<p>") and rendered.endswith("</p>") else rendered
+
+
 def _nav(pages: list[tuple[str, str]], i: int, run_line: str) -> str:
     links = ['<a href="index.html">Contents</a>', '<a href="claims.html">Claims ledger</a>']
     if i > 0:
@@ -176,9 +182,7 @@ def render(executed: Path, out: Path, status: dict[str, str]) -> list[dict]:
         (out / f"{stem}.html").write_text(body, encoding="utf-8")
         title, minutes = header(nb)
         held = sum(r["held"] for r in records)
-        goals = "".join(
-            f"<li>{markdown2html(o)[3:-4] if markdown2html(o).startswith('<p>') else markdown2html(o)}</li>" for o in objectives(nb)
-        )
+        goals = "".join(f"<li>{_inline_markdown(o)}</li>" for o in objectives(nb))
         rows.append(
             f'<tr><td><a href="{stem}.html">{html.escape(title)}</a></td><td><ul>{goals}</ul></td>'
             f"<td>{html.escape(minutes)}</td><td>{held} of {len(records)} held<br>"
