@@ -16,7 +16,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)  # Jupyter refuses r
 
 help:
 	@echo "make lab      set up .venv (if needed) and start JupyterLab on notebooks/"
-	@echo "make test     set up .venv (if needed) and run lint, unit tests and every notebook in quick mode"
+	@echo "make test     set up .venv (if needed) and run lint, unit tests, every notebook in quick mode, student versions and the site in a browser"
 	@echo "make course   execute every notebook and build the offline website under build/html/ (COURSE_QUICK=1 for quick)"
 	@echo "make student  write student notebooks (solutions replaced by placeholders) under build/student/"
 	@echo "make slides   build offline reveal.js decks under build/slides/"
@@ -59,15 +59,16 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check course_utils tests scripts
 
 # Unit tests (with coverage of course_utils); every notebook in quick mode under nbval (which leaves
-# the executed notebooks in build/test-executed/).
-test: lint
+# the executed notebooks in build/test-executed/); then the classroom checks: each student notebook run
+# in quick mode, and the website and slides built from build/test-executed/ opened in headless chromium.
+test: lint vendor
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --cov --cov-report=term-missing:skip-covered \
 		--cov-fail-under=90 --durations=10 tests course_utils --ignore=tests/test_student.py --ignore=tests/test_site.py
 	rm -rf build/test-executed
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --nbval-lax --nbval-cell-timeout=300 -p no:cacheprovider notebooks
+	$(MAKE) --no-print-directory test-classroom
 
-# Not yet part of `make test` (work in progress): each student notebook run in quick mode, and the website
-# and slides built from build/test-executed/ and opened in headless chromium. Run after `make test`.
+# The classroom checks alone (they need the executed notebooks that the nbval run of `make test` leaves).
 test-classroom: $(STAMP) vendor
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -p no:cacheprovider tests/test_student.py tests/test_site.py
 

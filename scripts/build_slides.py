@@ -48,6 +48,7 @@ def main(argv: list[str]) -> int:
         template_name="course_slides",
         extra_template_basedirs=[str(TEMPLATES)],
         reveal_url_prefix="reveal.js",
+        reveal_theme="white",  # its fonts ship with reveal.js; "simple" (the default) imports Google Fonts
         mathjax_url=f"mathjax/{MATHJAX_FILE}",
     )
     paths = [Path(p) for p in argv] or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -61,7 +62,7 @@ def main(argv: list[str]) -> int:
         rows.append(f'<li><a href="{path.stem}.slides.html">{html.escape(path.stem)}</a> ({n_slides} slides; {html.escape(what)})</li>')
         print(f"{OUT.relative_to(ROOT)}/{path.stem}.slides.html: {n_slides} slides from the {what}")
     (OUT / "index.html").write_text(
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Slides</title></head><body>"
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'><link rel='icon' href='data:,'><title>Slides</title></head><body>"
         "<h1>Training neural networks well with PyTorch: slides</h1><p>Arrow keys move; <kbd>s</kbd> opens the speaker view.</p>"
         f"<ul>{''.join(rows)}</ul></body></html>\n",
         encoding="utf-8",

@@ -16,6 +16,7 @@ os.environ["COURSE_DATA_DIR"] = str(ROOT / "build" / "test-data")  # never the u
 os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"  # headless; figures kept for the site
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 os.environ["COURSE_STRICT_WARNINGS"] = "1"  # deprecations raised by torch/torchvision from course code are errors
+os.environ["TQDM_DISABLE"] = "1"  # progress bars are for people: silent in tests (tqdm reads TQDM_<param>)
 import matplotlib  # noqa: E402  (after MPLBACKEND is set for the kernels)
 
 matplotlib.use("Agg")  # this process (unit tests) draws off-screen; the kernels use the inline backend

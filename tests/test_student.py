@@ -1,6 +1,7 @@
 """Student versions: every solution becomes a placeholder, and a student notebook run in quick mode
-fails first at its first exercise, with the placeholder's message, and nowhere before it; every
-cell that is not part of an exercise still runs."""
+fails first at its first exercise (the placeholder's cell, or its check cell when the placeholder is
+inside a function), with the placeholder's message, and nowhere before it; every cell that is not
+part of an exercise still runs."""
 
 import importlib.util
 from pathlib import Path
@@ -27,23 +28,22 @@ def test_clear_solution_keeps_the_code_outside_the_markers():
             make_student.clear_solution(broken, "Exercise 1")
 
 
-def _exercise_cells(nb: nbformat.NotebookNode) -> list[int]:
-    """Indices of solution cells and of the cell after each (its check)."""
+def _exercises(nb: nbformat.NotebookNode) -> list[list[int]]:
+    """For each placeholder, in order: the indices of its cell and of the code cell after it (its check)."""
     code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
-    cells = set()
-    for k, i in enumerate(code):
-        if "NotImplementedError(" in nb.cells[i].source and "write your solution here" in nb.cells[i].source:
-            cells.add(i)
-            if k + 1 < len(code):
-                cells.add(code[k + 1])
-    return sorted(cells)
+    return [
+        [i, *code[k + 1 : k + 2]]
+        for k, i in enumerate(code)
+        if "NotImplementedError(" in nb.cells[i].source and "write your solution here" in nb.cells[i].source
+    ]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_student_notebook_fails_first_at_its_first_exercise(path):
     nb = make_student.student_version(path)
-    exercise = _exercise_cells(nb)
-    assert exercise, f"{path.name}: the student version has no placeholder"
+    exercises = _exercises(nb)
+    assert exercises, f"{path.name}: the student version has no placeholder"
+    exercise = sorted({i for cells in exercises for i in cells})
     assert "### BEGIN SOLUTION" not in "".join(c.source for c in nb.cells if c.cell_type == "code")
     for i in exercise:  # let exercise cells fail, and every other cell must run
         nb.cells[i].metadata.setdefault("tags", []).append("raises-exception")
@@ -51,8 +51,9 @@ def test_student_notebook_fails_first_at_its_first_exercise(path):
     errors = [(i, o) for i, c in enumerate(nb.cells) if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert errors, f"{path.name}: the student version ran without any error"
     first_cell, first_error = errors[0]
-    assert first_cell == exercise[0], (
-        f"{path.name}: the first error is in cell {first_cell}, not at the first exercise (cell {exercise[0]})"
+    # A placeholder inside a function body raises when the function is called, i.e. in the exercise's check cell.
+    assert first_cell in exercises[0], (
+        f"{path.name}: the first error is in cell {first_cell}, not at the first exercise (cells {exercises[0]})"
     )
     assert first_error.ename == "NotImplementedError" and "write your solution here" in first_error.evalue
     stray = [i for i, _ in errors if i not in exercise]
