@@ -53,12 +53,16 @@ def _mps_available() -> bool:
 def get_device(prefer: str | None = None, verbose: bool = True) -> torch.device:
     """Pick a device: ``prefer`` if given ("cuda", "mps", "cpu"), else CUDA, then MPS, then CPU.
 
-    Prints a one-line report unless ``verbose=False``. Asking for a device that
-    is not available raises ``RuntimeError`` naming what is available.
+    Prints a one-line report unless ``verbose=False``, and a notice when ``prefer``
+    overrides a different ``COURSE_DEVICE`` (a notebook that must run on the CPU).
+    Asking for a device that is not available raises ``RuntimeError`` naming what is available.
     """
     available = ["cpu"] + (["mps"] if _mps_available() else []) + (["cuda"] if torch.cuda.is_available() else [])
+    requested = os.environ.get("COURSE_DEVICE")
     if prefer is None:
-        prefer = os.environ.get("COURSE_DEVICE") or available[-1]
+        prefer = requested or available[-1]
+    elif requested and requested.split(":")[0].lower() != str(prefer).split(":")[0].lower():
+        print(f"Note: COURSE_DEVICE={requested!r} is not used here: this code runs on {prefer!r}.")
     kind = str(prefer).split(":")[0].lower()
     if kind not in {"cpu", "cuda", "mps"}:
         raise ValueError(f"unknown device {prefer!r}; choose one of 'cpu', 'cuda', 'mps'")

@@ -89,3 +89,12 @@ def test_strict_warnings_turn_torch_deprecations_into_errors():
         with pytest.raises(DeprecationWarning):
             warnings.warn_explicit("old API", DeprecationWarning, "x.py", 1, module="torch.nn.modules")
         warnings.warn_explicit("someone else's", DeprecationWarning, "x.py", 1, module="jupyter_client.session")
+
+
+def test_get_device_says_when_it_overrides_course_device(capsys, monkeypatch):
+    monkeypatch.setenv("COURSE_DEVICE", "cuda")
+    assert cu.get_device("cpu", verbose=False).type == "cpu"
+    assert "COURSE_DEVICE='cuda' is not used here" in capsys.readouterr().out
+    monkeypatch.setenv("COURSE_DEVICE", "cpu")
+    cu.get_device("cpu", verbose=False)
+    assert capsys.readouterr().out == ""
