@@ -11,7 +11,7 @@ PYTEST_WORKERS ?= 2
 LAB_ARGS ?=
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)  # Jupyter refuses root without it (containers)
 
-.PHONY: setup vendor lab test test-classroom lint unit notebooks course student slides strip refresh full-data lock clean help
+.PHONY: setup vendor lab test test-classroom test-oldest test-latest compat lint unit notebooks course student slides strip refresh full-data lock clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -24,6 +24,8 @@ help:
 	@echo "make refresh  re-execute notebooks in quick mode and store their regression-cell outputs (NB=path to pick one)"
 	@echo "make full-data MNIST=dir   install a full MNIST copy from dir into the data directory"
 	@echo "make lock     regenerate requirements-lock.txt from .venv"
+	@echo "make test-oldest / test-latest   unit tests and every notebook in quick mode with torch, torchvision and numpy"
+	@echo "              at the lower bounds of pyproject.toml / at the newest releases (own venvs, several GB, not in make test)"
 
 $(STAMP): requirements-lock.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null || { \
@@ -71,6 +73,23 @@ test: lint vendor
 # The classroom checks alone (they need the executed notebooks that the nbval run of `make test` leaves).
 test-classroom: $(STAMP) vendor
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -p no:cacheprovider tests/test_student.py tests/test_site.py
+
+# Compatibility runs, outside `make test`: a venv of their own with the course installed from its metadata
+# (pyproject.toml, no lock), torch, torchvision, numpy, matplotlib, seaborn and tqdm at their declared lower
+# bounds (test-oldest) or everything at its newest release (test-latest); then the unit tests (less the one
+# that compares the venv with the lock) and every notebook in quick mode.
+OLDEST := torch==2.6.0 torchvision==0.21.0 numpy==1.26.4 matplotlib==3.7.0 seaborn==0.13.0 tqdm==4.66.0
+test-oldest:
+	$(MAKE) --no-print-directory compat COMPAT_VENV=.venv-oldest COMPAT_PINS="$(OLDEST)"
+test-latest:
+	$(MAKE) --no-print-directory compat COMPAT_VENV=.venv-latest COMPAT_PINS="--upgrade --upgrade-strategy eager"
+compat:
+	@test -x $(COMPAT_VENV)/bin/python || $(PYTHON) -m venv $(COMPAT_VENV)
+	$(COMPAT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e '.[lab,test]' $(COMPAT_PINS)
+	$(COMPAT_VENV)/bin/python -c "import numpy, torch, torchvision; print(f'compat run: torch {torch.__version__}, torchvision {torchvision.__version__}, numpy {numpy.__version__}')"
+	$(COMPAT_VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -q -p no:cacheprovider tests course_utils \
+		--ignore=tests/test_student.py --ignore=tests/test_site.py --deselect tests/test_environment.py::test_installed_environment_is_the_locked_one
+	$(COMPAT_VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --nbval-lax --nbval-cell-timeout=300 -p no:cacheprovider notebooks
 
 course: $(STAMP) vendor
 	$(BIN)/python scripts/build_course.py

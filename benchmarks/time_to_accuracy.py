@@ -39,7 +39,11 @@ def baseline_model() -> nn.Module:
 
 
 def best_model() -> nn.Module:
-    """Notebook 13's small batch-norm CNN (LeNet-like, 6,018 parameters, about 0.3 M multiply-adds per image)."""
+    """Notebook 13's small batch-norm CNN with 8 and 16 channels (6,018 parameters, about 0.3 M multiply-adds per image).
+
+    The notebook widens it to 16 and 32 channels for its 99% target on full MNIST's *validation* split, where this
+    network ends at about 99.0%; on the test set, which DAWNBench (and this script) use, it reaches 99% in every seed.
+    """
     return nn.Sequential(
         Standardize(),
         nn.Conv2d(1, 8, 5, bias=False),
@@ -119,8 +123,11 @@ def run(recipe: str, seed: int, x, y, xt, yt, device, budget: int, eval_every: i
 
 
 def median_hit(runs: list[dict], t: float, i: int):
-    vals = [r["hits"][t][i] if r["hits"][t] is not None else None for r in runs]
-    return None if None in vals else statistics.median(vals)
+    """Median over seeds of the first hit (seconds: i=0, steps: i=1), a missed target counting as infinitely late;
+    None when the median run missed it."""
+    vals = [r["hits"][t][i] if r["hits"][t] is not None else math.inf for r in runs]
+    med = statistics.median(vals)
+    return None if math.isinf(med) else med
 
 
 def main() -> None:
@@ -161,22 +168,33 @@ def main() -> None:
             figures[f"{recipe}_steps_to_{round(t * 100)}"] = None if n is None else int(n)
         final = statistics.median(r["final"] for r in runs)
         print(f"{names[recipe]:<58} {row[0]:>9} {row[1]:>6} {row[2]:>9} {row[3]:>6} {final:>10.4f}")
+    for recipe, runs in results.items():  # per seed: a median hides how many seeds missed
+        hits = [", ".join("miss" if r["hits"][t] is None else f"{r['hits'][t][0]:.1f} s" for r in runs) for t in TARGETS]
+        clocks = ", ".join(f"{r['clock']:.1f} s" for r in runs)
+        print(f"  {recipe} per seed: 98%: {hits[0]}; 99%: {hits[1]}; training clock {clocks}")
     b98, k98, k99 = figures.get("baseline_seconds_to_98"), figures.get("best_seconds_to_98"), figures.get("best_seconds_to_99")
     ratio = None if b98 is None or k98 is None else round(b98 / k98, 2)
     figures["best_speedup_to_98"] = ratio
+    # A baseline that never got there in its budget gives a lower bound: its whole training time over the best recipe's.
+    bound = None
+    if ratio is None and k98 is not None and "baseline" in results:
+        bound = round(statistics.median(r["clock"] for r in results["baseline"]) / k98, 2)
+    figures["best_speedup_to_98_lower_bound"] = bound
     units = {k: ("s" if "seconds" in k else "steps" if "steps" in k else "ratio") for k in figures}
     write_json(
         args.json, "time_to_accuracy", figures, units, {"data": data, "device": where, "seeds": args.seeds, "eval_every": args.eval_every}
     )
     limit = 1.0 if device.type == "cuda" else 30.0
     meets99 = k99 is not None and k99 < limit
-    meets3x = ratio is not None and ratio >= 3
+    meets3x = (ratio if ratio is not None else bound or 0.0) >= 3
     head = "never reaches 99%" if k99 is None else f"reaches 99% in {k99:.1f} s"
     head += f" ({'meets' if meets99 else 'MISSES'} the {limit:g} s target)"
     tail = (
         ""
         if device.type == "cuda"
-        else f", 98% in {k98} s against the baseline's {b98} s: {ratio}x ({'meets' if meets3x else 'MISSES'} the 3x target)"
+        else f", 98% in {k98} s against the baseline's "
+        + (f"{b98} s: {ratio}x" if ratio is not None else f"never (within its {args.baseline_budget:,} samples): more than {bound}x")
+        + f" ({'meets' if meets3x else 'MISSES'} the 3x target)"
     )
     print(f"SUMMARY time_to_accuracy ({data} MNIST, {where}): best recipe {head}{tail}")
 

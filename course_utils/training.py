@@ -22,7 +22,10 @@ from .checks import check_finite
 
 @dataclass
 class History:
-    """Per-epoch and per-step records of a run (lists indexed by epoch or by step)."""
+    """Per-epoch and per-step records of a run (lists indexed by epoch or by step).
+
+    ``grad_norm`` and ``step_grad_norm`` stay empty unless ``fit`` clips or is asked to track the norm.
+    """
 
     epoch: list[int] = field(default_factory=list)
     train_loss: list[float] = field(default_factory=list)
@@ -85,9 +88,10 @@ class EarlyStopping:
             model.load_state_dict(self.best_state)
 
 
-def _accuracy(output: torch.Tensor, target: torch.Tensor) -> float | None:
+def _correct(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor | None:
+    """Number of correct predictions (a 0-d tensor, so that no per-step sync is needed), or None if not classification."""
     if output.ndim == 2 and output.shape[1] > 1 and target.ndim == 1 and not target.is_floating_point():
-        return (output.argmax(1) == target).float().mean().item()
+        return (output.argmax(1) == target).sum()
     return None
 
 
@@ -113,9 +117,9 @@ def evaluate(model: nn.Module, batches: Iterable, loss_fn: Callable, device: tor
         out = model(xb)
         n = len(yb)
         total_loss += loss_fn(out, yb).item() * n
-        acc = _accuracy(out, yb)
-        has_acc = has_acc and acc is not None
-        total_correct += (acc or 0.0) * n
+        correct = _correct(out, yb)
+        has_acc = has_acc and correct is not None
+        total_correct += 0.0 if correct is None else correct.item()
         total_n += n
     model.train(was_training)
     if total_n == 0:
@@ -138,13 +142,16 @@ def fit(
     callbacks: Sequence[Callback] = (),
     device: torch.device | str | None = None,
     progress: bool = True,
+    track_grad_norm: bool = False,
 ) -> History:
     """Train ``model`` for ``epochs`` passes over ``train_batches``; return a ``History``.
 
     ``val_loss_fn`` scores validation (default: ``loss_fn``; pass plain cross-entropy when
     ``loss_fn`` adds a penalty or label smoothing). ``scheduler_per`` is "epoch" or "batch" (when to call ``scheduler.step()``).
-    ``clip_grad_norm`` clips the global gradient norm; the recorded norm is the one
-    before clipping. A non-finite loss stops with ``FloatingPointError``.
+    ``clip_grad_norm`` clips the global gradient norm and records the norm before clipping (free: the clip
+    computes it); ``track_grad_norm`` records it without clipping (one more reduction per step).
+    A non-finite loss stops with ``FloatingPointError``. Gradient norms and correct counts stay tensors until
+    the end of the epoch, so the loop costs little more than a bare one (``benchmarks/fit_overhead.py``).
     """
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
@@ -155,38 +162,42 @@ def fit(
     params = [p for p in model.parameters() if p.requires_grad]
     for epoch in tqdm(range(epochs), desc="epochs", disable=not progress, leave=False):
         start = time.perf_counter()
-        loss_sum, correct_sum, norm_sum, n_seen, n_batches, has_acc = 0.0, 0.0, 0.0, 0, 0, True
+        step_losses, step_norms, step_sizes, correct_sum, has_acc = [], [], [], 0, True
         for xb, yb in train_batches:
             if device is not None:
                 xb, yb = xb.to(device), yb.to(device)
             optimizer.zero_grad(set_to_none=True)
             out = model(xb)
             loss = loss_fn(out, yb)
-            check_finite(loss, f"training loss at epoch {epoch}, step {len(history.step_loss)}")
+            loss_value = loss.item()  # one sync per step: the price of stopping at the first non-finite loss
+            if not math.isfinite(loss_value):
+                check_finite(loss, f"training loss at epoch {epoch}, step {len(history.step_loss) + len(step_losses)}")
             loss.backward()
-            norm = nn.utils.get_total_norm([p.grad for p in params if p.grad is not None]).item()
             if clip_grad_norm is not None:
-                nn.utils.clip_grad_norm_(params, clip_grad_norm)
+                step_norms.append(nn.utils.clip_grad_norm_(params, clip_grad_norm))
+            elif track_grad_norm:
+                step_norms.append(nn.utils.get_total_norm([p.grad for p in params if p.grad is not None]))
             optimizer.step()
             history.step_lr.append(optimizer.param_groups[0]["lr"])
             if scheduler is not None and scheduler_per == "batch":
                 scheduler.step()
-            n = len(yb)
-            acc = _accuracy(out.detach(), yb)
-            has_acc = has_acc and acc is not None
-            loss_sum += loss.item() * n
-            correct_sum += (acc or 0.0) * n
-            norm_sum += norm
-            n_seen += n
-            n_batches += 1
-            history.step_loss.append(loss.item())
-            history.step_grad_norm.append(norm)
+            correct = _correct(out.detach(), yb)
+            has_acc = has_acc and correct is not None
+            if correct is not None:
+                correct_sum = correct_sum + correct
+            step_losses.append(loss_value)
+            step_sizes.append(len(yb))
+        n_batches, n_seen = len(step_losses), sum(step_sizes)
         if n_batches == 0:
             raise ValueError("train_batches yielded no batches")
         history.epoch.append(epoch)
-        history.train_loss.append(loss_sum / n_seen)
-        history.train_acc.append(correct_sum / n_seen if has_acc else math.nan)
-        history.grad_norm.append(norm_sum / n_batches)
+        history.step_loss.extend(step_losses)
+        history.train_loss.append(sum(v * n for v, n in zip(step_losses, step_sizes)) / n_seen)
+        history.train_acc.append(float(correct_sum) / n_seen if has_acc else math.nan)
+        if step_norms:
+            norms = torch.stack(step_norms).tolist()
+            history.step_grad_norm.extend(norms)
+            history.grad_norm.append(sum(norms) / n_batches)
         history.lr.append(optimizer.param_groups[0]["lr"])
         if scheduler is not None and scheduler_per == "epoch":
             scheduler.step()

@@ -21,12 +21,50 @@ def test_fit_learns_and_records_history():
     opt = torch.optim.SGD(model.parameters(), lr=0.5)
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
     batches = cu.TensorBatches(x, y, batch_size=32, seed=0)
-    h = cu.fit(model, opt, nn.CrossEntropyLoss(), batches, epochs=4, val_batches=batches, scheduler=sched, progress=False, device="cpu")
+    h = cu.fit(
+        model,
+        opt,
+        nn.CrossEntropyLoss(),
+        batches,
+        epochs=4,
+        val_batches=batches,
+        scheduler=sched,
+        progress=False,
+        device="cpu",
+        track_grad_norm=True,
+    )
     assert h.epoch == [0, 1, 2, 3] and len(h.step_loss) == 4 * len(batches)
     assert h.train_loss[-1] < h.train_loss[0] and h.val_acc[-1] > 0.9
     assert h.lr == [0.5, 0.25, 0.125, 0.0625]
     assert h.best("val_acc") == max(h.val_acc) and h.best() == min(h.val_loss)
-    assert all(n > 0 for n in h.grad_norm) and len(h.time_s) == 4
+    assert all(n > 0 for n in h.grad_norm) and len(h.time_s) == 4 and len(h.step_grad_norm) == 4 * len(batches)
+    per_step = torch.tensor(h.step_loss[: len(batches)]).double()
+    sizes = torch.tensor([len(yb) for _, yb in batches]).double()
+    assert h.train_loss[0] == pytest.approx(float((per_step * sizes).sum() / sizes.sum()), rel=1e-12)
+
+
+def test_fit_records_grad_norms_only_when_asked_or_clipping():
+    x, y = _blobs()
+    batches = cu.TensorBatches(x, y, batch_size=50, shuffle=False)
+    norms = {}
+    for track in (False, True):
+        torch.manual_seed(0)
+        model = nn.Linear(2, 2)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        h = cu.fit(model, opt, nn.CrossEntropyLoss(), batches, epochs=1, progress=False, track_grad_norm=track)
+        norms[track] = h.step_grad_norm
+    assert norms[False] == [] and len(norms[True]) == len(batches)
+    torch.manual_seed(0)
+    model = nn.Linear(2, 2)
+    grads = []
+    for xb, yb in batches:  # the same first step by hand: the recorded norm is the gradient's
+        model.zero_grad()
+        nn.CrossEntropyLoss()(model(xb), yb).backward()
+        grads.append(torch.cat([p.grad.flatten() for p in model.parameters()]).norm().item())
+        break
+    assert norms[True][0] == pytest.approx(grads[0], rel=1e-6)
+    frozen = cu.fit(model, torch.optim.SGD(model.parameters(), lr=0.0), nn.CrossEntropyLoss(), batches, epochs=1, progress=False)
+    assert frozen.train_acc[0] == pytest.approx(cu.accuracy(model, x, y), abs=1e-6)  # a model that does not move
 
 
 def test_fit_per_batch_scheduler_and_clipping():
