@@ -88,11 +88,8 @@ class EarlyStopping:
             model.load_state_dict(self.best_state)
 
 
-def _correct(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor | None:
-    """Number of correct predictions (a 0-d tensor, so that no per-step sync is needed), or None if not classification."""
-    if output.ndim == 2 and output.shape[1] > 1 and target.ndim == 1 and not target.is_floating_point():
-        return (output.argmax(1) == target).sum()
-    return None
+def _is_classification(output: torch.Tensor, target: torch.Tensor) -> bool:
+    return output.ndim == 2 and output.shape[1] > 1 and target.ndim == 1 and not target.is_floating_point()
 
 
 @torch.no_grad()
@@ -117,9 +114,8 @@ def evaluate(model: nn.Module, batches: Iterable, loss_fn: Callable, device: tor
         out = model(xb)
         n = len(yb)
         total_loss += loss_fn(out, yb).item() * n
-        correct = _correct(out, yb)
-        has_acc = has_acc and correct is not None
-        total_correct += 0.0 if correct is None else correct.item()
+        has_acc = has_acc and _is_classification(out, yb)
+        total_correct += (out.argmax(1) == yb).sum().item() if has_acc else 0.0
         total_n += n
     model.train(was_training)
     if total_n == 0:
@@ -150,8 +146,8 @@ def fit(
     ``loss_fn`` adds a penalty or label smoothing). ``scheduler_per`` is "epoch" or "batch" (when to call ``scheduler.step()``).
     ``clip_grad_norm`` clips the global gradient norm and records the norm before clipping (free: the clip
     computes it); ``track_grad_norm`` records it without clipping (one more reduction per step).
-    A non-finite loss stops with ``FloatingPointError``. Gradient norms and correct counts stay tensors until
-    the end of the epoch, so the loop costs little more than a bare one (``benchmarks/fit_overhead.py``).
+    A non-finite loss stops with ``FloatingPointError``. Gradient norms and outputs stay tensors until the end
+    of the epoch, so the loop costs little more than a bare one (``benchmarks/fit_overhead.py``).
     """
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
@@ -162,7 +158,7 @@ def fit(
     params = [p for p in model.parameters() if p.requires_grad]
     for epoch in tqdm(range(epochs), desc="epochs", disable=not progress, leave=False):
         start = time.perf_counter()
-        step_losses, step_norms, step_sizes, correct_sum, has_acc = [], [], [], 0, True
+        step_losses, step_norms, step_sizes, outputs, targets, has_acc = [], [], [], [], [], True
         for xb, yb in train_batches:
             if device is not None:
                 xb, yb = xb.to(device), yb.to(device)
@@ -181,10 +177,10 @@ def fit(
             history.step_lr.append(optimizer.param_groups[0]["lr"])
             if scheduler is not None and scheduler_per == "batch":
                 scheduler.step()
-            correct = _correct(out.detach(), yb)
-            has_acc = has_acc and correct is not None
-            if correct is not None:
-                correct_sum = correct_sum + correct
+            has_acc = has_acc and _is_classification(out, yb)
+            if has_acc:  # scored once at the end of the epoch: no extra kernel in the step
+                outputs.append(out.detach())
+                targets.append(yb)
             step_losses.append(loss_value)
             step_sizes.append(len(yb))
         n_batches, n_seen = len(step_losses), sum(step_sizes)
@@ -193,7 +189,8 @@ def fit(
         history.epoch.append(epoch)
         history.step_loss.extend(step_losses)
         history.train_loss.append(sum(v * n for v, n in zip(step_losses, step_sizes)) / n_seen)
-        history.train_acc.append(float(correct_sum) / n_seen if has_acc else math.nan)
+        correct = (torch.cat(outputs).argmax(1) == torch.cat(targets)).sum().item() if has_acc else 0
+        history.train_acc.append(correct / n_seen if has_acc else math.nan)
         if step_norms:
             norms = torch.stack(step_norms).tolist()
             history.step_grad_norm.extend(norms)
