@@ -4,13 +4,16 @@ and the sample-quality metric.
 One module a concern: ``reproducibility`` (seeds, devices, quick mode), ``bundle`` (the data
 directory and the verified files shipped in ``bundled/``), ``mnist``, ``text`` (the Shakespeare
 corpus), ``synthetic`` (toy 2-D sets), ``batches`` (in-memory mini-batches), ``training`` (fit,
-evaluate, early stopping), ``plotting``, ``checks`` (claims and exercises) and ``sample_quality``
-(the course's MNIST classifier and a Fréchet distance in its feature space).
+evaluate, early stopping), ``plotting``, ``explorer`` (figures with sliders that also run headless),
+``checks`` (claims and exercises), ``sample_quality`` (the course's MNIST classifier and a Fréchet
+distance in its feature space) and ``distributed`` (torchrun launches, imported on its own:
+``from course_utils import distributed``).
 """
 
 from .batches import TensorBatches
 from .bundle import data_dir
 from .checks import assert_close, check_claim, check_exercise, check_finite
+from .explorer import Explorer, explore
 from .mnist import load_mnist, mnist_tensors
 from .plotting import plot_curves, plot_distributions, plot_history, plot_schedule, show_images
 from .reproducibility import describe_device, get_device, quick_mode, seed_everything, strict_warnings
@@ -38,6 +41,7 @@ __all__ = [
     "CharCorpus",
     "ClassReport",
     "EarlyStopping",
+    "Explorer",
     "FeatureStats",
     "History",
     "MnistClassifier",
@@ -53,6 +57,7 @@ __all__ = [
     "data_dir",
     "describe_device",
     "evaluate",
+    "explore",
     "feature_stats",
     "fit",
     "frechet_distance",
