@@ -12,7 +12,7 @@ distance in its feature space) and ``distributed`` (torchrun launches, imported 
 
 from .batches import TensorBatches
 from .bundle import data_dir
-from .checks import assert_close, check_claim, check_exercise, check_finite
+from .checks import Claim, assert_close, check_claim, check_exercise, check_finite
 from .explorer import Explorer, explore
 from .mnist import load_mnist, mnist_tensors
 from .plotting import plot_curves, plot_distributions, plot_history, plot_schedule, show_images
@@ -39,6 +39,7 @@ if __import__("os").environ.get("COURSE_STRICT_WARNINGS", "") == "1":  # set by 
     strict_warnings()
 __all__ = [
     "CharCorpus",
+    "Claim",
     "ClassReport",
     "EarlyStopping",
     "Explorer",

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import math
+import os
 from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
@@ -42,16 +45,144 @@ def check_finite(value: Any, name: str = "value") -> None:
         raise FloatingPointError(f"{name} has {bad} non-finite entr{'y' if bad == 1 else 'ies'} (NaN or inf): {_show(t)}")
 
 
-def check_claim(claim: str, holds: bool, evidence: Mapping[str, Any] | str = "") -> None:
-    """Print the claim with its evidence; raise ``AssertionError`` if it does not hold.
+@dataclass(frozen=True)
+class Claim:
+    """One checked claim, as the ledger records it.
 
-    ``evidence`` should contain the measured numbers the verdict rests on, so the
-    reader (and a failing CI log) sees why.
+    ``kind`` is ``"quantitative"`` (a measured ``value`` against ``above`` and/or ``below``), ``"qualitative"``
+    (a yes/no fact, with ``why`` it is not a quantity), or ``"unmeasured"`` (a bare ``holds``: to be made one
+    of the other two). ``margin`` is how far inside its threshold the value sits, as a ratio: 1.0 at the
+    threshold, 2.0 when the value is twice the ``above`` bound (or half the ``below`` bound), below 1 when
+    the claim fails; for a range, the smaller of its two margins.
+    """
+
+    claim: str
+    held: bool
+    kind: str
+    value: float | None = None
+    above: float | None = None
+    below: float | None = None
+    margin: float | None = None
+    why: str = ""
+    evidence: str = ""
+
+    def _ipython_display_(self) -> None:  # a cell that ends with check_claim(...) shows the printed line only
+        pass
+
+    def record(self) -> dict[str, Any]:
+        return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(self).items()}
+
+
+def margin(value: float, above: float | None = None, below: float | None = None) -> float:
+    """How far inside its bounds ``value`` sits, as a ratio (1.0 at a bound; see :class:`Claim`).
+
+    The quantities are ratios, gaps, distances or times: a bound must be >= 0, and ``value`` must be
+    positive where it is compared with a bound as a ratio (express a signed quantity as a gap)."""
+    if above is None and below is None:
+        raise ValueError("a quantitative claim needs a threshold: above=..., below=..., or both")
+    ratios = []
+    for bound, name in ((above, "above"), (below, "below")):
+        if bound is not None and (not math.isfinite(bound) or bound < 0):
+            raise ValueError(f"{name}={bound!r}: thresholds are non-negative numbers (margins are ratios); express the claim as a gap")
+    if value < 0:
+        raise ValueError(
+            f"value={value!r} is negative: margins are ratios; express the claim with a non-negative quantity (a gap, a ratio)"
+        )
+    if above is not None:
+        ratios.append(value / above if above > 0 else (math.inf if value > 0 else 0.0))
+    if below is not None:
+        ratios.append(below / value if value > 0 else (math.inf if below > 0 else 0.0))
+    return min(ratios)
+
+
+def _number(x: Any, what: str) -> float:
+    if isinstance(x, torch.Tensor):
+        if x.numel() != 1:
+            raise ValueError(f"{what} must be one number, got a tensor of shape {tuple(x.shape)}")
+        x = x.item()
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        raise TypeError(f"{what} must be a number, got {type(x).__name__}: {x!r}") from None
+
+
+def _truth(holds: Any) -> bool | None:
+    """bool(holds), or None when it is NaN (a NaN is truthy in Python: a claim must not pass on it)."""
+    if isinstance(holds, torch.Tensor):
+        if holds.numel() != 1:
+            raise ValueError(f"holds must be one truth value, got a tensor of shape {tuple(holds.shape)}: use .all() or .any()")
+        if holds.is_floating_point() and math.isnan(holds.item()):
+            return None
+        return bool(holds.item())
+    if isinstance(holds, float) and math.isnan(holds):
+        return None
+    return bool(holds)
+
+
+LEDGER_ENV = "COURSE_CLAIMS_LOG"  # a file path: each claim is appended to it as one JSON line (the audit sets it)
+
+
+def check_claim(
+    claim: str,
+    holds: Any = None,
+    evidence: Mapping[str, Any] | str = "",
+    *,
+    value: Any = None,
+    above: float | None = None,
+    below: float | None = None,
+    qualitative: str | None = None,
+) -> Claim:
+    """Check a claim, print it with its measurement and evidence; raise ``AssertionError`` if it fails.
+
+    Quantitative (the rule): ``check_claim(text, value=ratio, above=1.5, evidence=...)`` holds when
+    ``value > above`` (and/or ``value < below``); the printed line and the ledger give the margin.
+    Qualitative (the exception): ``check_claim(text, holds, evidence, qualitative="an exception is raised")``
+    for facts that are not quantities; ``qualitative`` says why. A bare ``holds`` is still accepted and is
+    recorded as ``unmeasured``. A NaN value, or a NaN ``holds``, fails the claim, saying so.
+    ``evidence`` should contain the numbers the verdict rests on (seed spread included for noisy ones).
     """
     text = evidence if isinstance(evidence, str) else ", ".join(f"{k}={_fmt(v)}" for k, v in evidence.items())
-    if not holds:
-        raise AssertionError(f"CLAIM FAILED: {claim}\n  evidence: {text}")
-    print(f"CLAIM HOLDS: {claim}" + (f"\n  evidence: {text}" if text else ""))
+    if value is not None:
+        if holds is not None:
+            raise TypeError("give either value= with above=/below= (the verdict follows from them) or holds=, not both")
+        v = _number(value, "value")
+        lo = None if above is None else _number(above, "above")
+        hi = None if below is None else _number(below, "below")
+        if math.isnan(v):
+            record = Claim(claim, False, "quantitative", v, lo, hi, None, "", text)
+            _log(record)
+            raise AssertionError(f"CLAIM FAILED: {claim}\n  measured: value=nan (the measurement is NaN)\n  evidence: {text}")
+        m = margin(v, lo, hi)
+        held = (lo is None or v > lo) and (hi is None or v < hi)
+        record = Claim(claim, held, "quantitative", v, lo, hi, m, "", text)
+        bounds = " and ".join(b for b in ((f"> {lo:.4g}" if lo is not None else ""), (f"< {hi:.4g}" if hi is not None else "")) if b)
+        measured = f"\n  measured: {v:.4g}, needed {bounds}: margin {m:.3g}x"
+    else:
+        if above is not None or below is not None:
+            raise TypeError("above=/below= need value=: the measured quantity they bound")
+        if holds is None:
+            raise TypeError("check_claim needs value= with above=/below=, or holds= (with qualitative='why' for a yes/no fact)")
+        truth = _truth(holds)
+        kind = "qualitative" if qualitative else "unmeasured"
+        record = Claim(claim, bool(truth), kind, why=qualitative or "", evidence=text)
+        measured = f"\n  qualitative: {qualitative}" if qualitative else ""
+        if truth is None:
+            _log(record)
+            raise AssertionError(
+                f"CLAIM FAILED: {claim}\n  holds is NaN (a NaN is truthy: the measurement behind it failed)\n  evidence: {text}"
+            )
+    _log(record)
+    if not record.held:
+        raise AssertionError(f"CLAIM FAILED: {claim}{measured}\n  evidence: {text}")
+    print(f"CLAIM HOLDS: {claim}{measured}" + (f"\n  evidence: {text}" if text else ""))
+    return record
+
+
+def _log(record: Claim) -> None:
+    path = os.environ.get(LEDGER_ENV)
+    if path:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record.record(), default=str) + "\n")
 
 
 def _fmt(v: Any) -> str:

@@ -35,7 +35,9 @@ TITLE = "Training neural networks well with PyTorch"
 VENDOR = ROOT / "build" / "vendor"  # MathJax and reveal.js, fetched once by `make vendor` (npm), never from a CDN at view time
 MATHJAX_FILE = "tex-svg-full.js"
 MATHJAX_URL = f"_static/mathjax/{MATHJAX_FILE}"
-_CLAIM = re.compile(r"^CLAIM (HOLDS|FAILED): (.*?)(?:\n  evidence: (.*))?$", re.M)
+_CLAIM = re.compile(r"^CLAIM (HOLDS|FAILED): (.*?)(?:\n  measured: (.*))?(?:\n  qualitative: (.*))?(?:\n  evidence: (.*))?$", re.M)
+_MARGIN = re.compile(r"margin ([\d.e+-]+|inf)x")
+AUDIT = ROOT / "build" / "claims-audit.json"  # written by scripts/audit_claims.py (make audit-claims)
 
 
 def header(nb: nbformat.NotebookNode) -> tuple[str, str]:
@@ -90,13 +92,17 @@ def claims(nb: nbformat.NotebookNode, name: str) -> list[dict]:
             config.update(quick=m.group(1) == "True", seed=int(m.group(2)))
         if m := re.search(r"Device: (\S+)", text):
             config["device"] = m.group(1)
-        for held, claim, evidence in _CLAIM.findall(text):
+        for held, claim, measured, qualitative, evidence in _CLAIM.findall(text):
+            m = _MARGIN.search(measured)
             records.append(
                 {
                     "notebook": name,
                     "section": section,
                     "claim": claim.strip(),
                     "held": held == "HOLDS",
+                    "kind": "quantitative" if measured else "qualitative" if qualitative else "unmeasured",
+                    "measured": measured.strip() or qualitative.strip(),
+                    "margin": float(m.group(1)) if m else None,
                     "evidence": _evidence((evidence or "").strip()),
                     "mode": {True: "quick", False: "full"}.get(config.get("quick"), "unknown"),
                     "seed": config.get("seed"),
@@ -104,6 +110,35 @@ def claims(nb: nbformat.NotebookNode, name: str) -> list[dict]:
                 }
             )
     return records
+
+
+def _claim_key(notebook: str, claim: str) -> str:
+    """The audit's key: notebook and claim text with its numbers masked (as scripts/audit_claims.py does)."""
+    return notebook + " :: " + re.sub(r"[-+]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?", "#", claim)
+
+
+def _audit() -> dict[str, dict]:
+    """The latest claims audit (make audit-claims), by claim key; {} when there is none."""
+    if not AUDIT.is_file():
+        return {}
+    report = json.loads(AUDIT.read_text(encoding="utf-8"))
+    return {_claim_key(c["notebook"], c["claim"]): c for c in report.get("claims", [])}
+
+
+def _audit_cells(a: dict | None) -> str:
+    """The ledger's audit columns for one claim: held in n of N seeds, worst margin."""
+    if not a:
+        return "<td></td><td></td>"
+    worst = "" if a["worst_margin"] is None else f"{a['worst_margin']:.3g}x"
+    return f"<td>{a['held']}/{a['seeds']}</td><td>{worst}</td>"
+
+
+def _audit_note() -> str:
+    if not AUDIT.is_file():
+        return ""
+    report = json.loads(AUDIT.read_text(encoding="utf-8"))
+    seeds = report["seeds"]
+    return f"{report['mode']} mode over seeds {seeds[0]}-{seeds[-1]} ({len(seeds)} seeds), build/claims-audit.json"
 
 
 def _inline_markdown(text: str) -> str:
@@ -202,24 +237,34 @@ def render(executed: Path, out: Path, status: dict[str, str]) -> list[dict]:
     )
     (out / "claims.json").write_text(json.dumps(ledger, indent=1) + "\n", encoding="utf-8")
 
+    audit = _audit()
+
     def row(r: dict) -> str:
         evidence = ", ".join(f"{k}={v}" for k, v in r["evidence"].items()) if isinstance(r["evidence"], dict) else r["evidence"]
         outcome = "<td class='held'>held</td>" if r["held"] else "<td class='failed'>FAILED</td>"
+        a = audit.get(_claim_key(r["notebook"], r["claim"]))
+        audited = _audit_cells(a) if audit else ""
         return (
             f"<tr><td><a href='{r['notebook']}.html'>{r['notebook'][:2]}</a></td><td>{html.escape(r['section'])}</td>"
-            f"<td>{html.escape(r['claim'])}</td>{outcome}<td>{html.escape(evidence)}</td>"
-            f"<td>{r['mode']}</td><td>{r['seed']}</td><td>{html.escape(str(r['device']))}</td></tr>"
+            f"<td>{html.escape(r['claim'])}</td>{outcome}<td>{r['kind']}</td><td>{html.escape(r['measured'])}</td>{audited}"
+            f"<td>{html.escape(evidence)}</td><td>{r['mode']}</td><td>{r['seed']}</td><td>{html.escape(str(r['device']))}</td></tr>"
         )
 
     items = "\n".join(row(r) for r in ledger)
+    audit_note = _audit_note()
     n_held = sum(r["held"] for r in ledger)
     (out / "claims.html").write_text(
         _page(
             f"Claims ledger · {TITLE}",
             f'<p><a href="index.html">&larr; Contents</a></p><h1>Claims ledger</h1><p>{len(ledger)} claims checked, {n_held} held, '
             f"{len(ledger) - n_held} failed, in this build ({date}, torch {torch.__version__}). "
-            "Also as <a href='claims.json'>claims.json</a>.</p><table><tr><th>#</th><th>Section</th><th>Claim</th><th>Outcome</th>"
-            "<th>Evidence (measured)</th><th>Mode</th><th>Seed</th><th>Device</th></tr>" + items + "</table>",
+            "Also as <a href='claims.json'>claims.json</a>. <em>Margin</em>: how far inside its threshold the measurement sits "
+            "(1.0x at the threshold)." + (f" Audit: {audit_note}." if audit else "") + "</p><table><tr><th>#</th><th>Section</th>"
+            "<th>Claim</th><th>Outcome</th><th>Kind</th><th>Measured</th>"
+            + ("<th>Audit: held</th><th>Audit: worst margin</th>" if audit else "")
+            + "<th>Evidence</th><th>Mode</th><th>Seed</th><th>Device</th></tr>"
+            + items
+            + "</table>",
         ),
         encoding="utf-8",
     )

@@ -42,3 +42,66 @@ def test_check_exercise(capsys):
     assert "correct" in capsys.readouterr().out
     with pytest.raises(AssertionError, match="Hint: try harder"):
         cu.check_exercise("ex1", False, "try harder")
+
+
+def test_quantitative_claims_print_their_margin_and_fail_below_the_threshold(capsys):
+    rec = cu.check_claim("the cache is faster", value=5.4, above=3.0, evidence={"seeds": 3})
+    out = capsys.readouterr().out
+    assert "CLAIM HOLDS: the cache is faster" in out and "measured: 5.4, needed > 3: margin 1.8x" in out
+    assert rec.kind == "quantitative" and rec.held and rec.margin == pytest.approx(1.8)
+    assert cu.check_claim("small gap", value=0.02, below=0.1).margin == pytest.approx(5.0)
+    assert cu.check_claim("close to one", value=1.05, above=0.9, below=1.2).margin == pytest.approx(1.2 / 1.05)
+    with pytest.raises(AssertionError, match=r"(?s)CLAIM FAILED: the cache is faster.*margin 0.833x"):
+        cu.check_claim("the cache is faster", value=2.5, above=3.0)
+    with pytest.raises(AssertionError, match="CLAIM FAILED"):
+        cu.check_claim("at the threshold is not beyond it", value=3.0, above=3.0)
+
+
+def test_nan_never_holds():
+    with pytest.raises(AssertionError, match="the measurement is NaN"):
+        cu.check_claim("speed-up", value=math.nan, above=1.0)
+    with pytest.raises(AssertionError, match="holds is NaN"):
+        cu.check_claim("a NaN is truthy", float("nan"))
+    with pytest.raises(AssertionError, match="holds is NaN"):
+        cu.check_claim("a NaN tensor too", torch.tensor(float("nan")))
+    with pytest.raises(AssertionError, match="the measurement is NaN"):
+        cu.check_claim("tensor value", value=torch.tensor(float("nan")), below=1.0)
+
+
+def test_qualitative_and_unmeasured_claims_are_marked(capsys):
+    assert cu.check_claim("raises on a busy port", True, qualitative="an exception is raised").kind == "qualitative"
+    assert "qualitative: an exception is raised" in capsys.readouterr().out
+    assert cu.check_claim("bare", torch.tensor(True)).kind == "unmeasured"
+
+
+def test_claim_arguments_are_checked():
+    with pytest.raises(TypeError, match="not both"):
+        cu.check_claim("x", True, value=1.0, above=0.5)
+    with pytest.raises(TypeError, match="need value="):
+        cu.check_claim("x", True, above=0.5)
+    with pytest.raises(TypeError, match="needs value="):
+        cu.check_claim("x")
+    with pytest.raises(ValueError, match="needs a threshold"):
+        cu.check_claim("x", value=1.0)
+    with pytest.raises(ValueError, match="non-negative"):
+        cu.check_claim("x", value=1.0, above=-1.0)
+    with pytest.raises(ValueError, match="negative"):
+        cu.check_claim("x", value=-1.0, below=1.0)
+    with pytest.raises(ValueError, match="one number"):
+        cu.check_claim("x", value=torch.ones(2), above=0.5)
+    with pytest.raises(ValueError, match="one truth value"):
+        cu.check_claim("x", torch.ones(2, dtype=torch.bool))
+    assert cu.checks.margin(0.0, below=1.0) == math.inf and cu.checks.margin(1.0, above=0.0) == math.inf
+
+
+def test_claims_are_appended_to_the_ledger_file(tmp_path, monkeypatch):
+    log = tmp_path / "claims.jsonl"
+    monkeypatch.setenv("COURSE_CLAIMS_LOG", str(log))
+    cu.check_claim("one", value=2.0, above=1.0)
+    with pytest.raises(AssertionError):
+        cu.check_claim("two", value=math.nan, above=1.0)
+    import json
+
+    rows = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(r["claim"], r["held"], r["kind"]) for r in rows] == [("one", True, "quantitative"), ("two", False, "quantitative")]
+    assert rows[0]["margin"] == 2.0 and rows[1]["value"] is None

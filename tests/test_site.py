@@ -137,6 +137,7 @@ def test_built_pages_reference_no_remote_script_or_style(site):
     assert not offenders, f"pages that load scripts or styles from the internet: {offenders}"
 
 
+@pytest.mark.xdist_group("slides")  # on the other worker, beside the site's build
 def test_slides_build_and_open_offline(browser):
     subprocess.run([sys.executable, "scripts/build_slides.py"], cwd=ROOT, check=True, capture_output=True)
     remote = re.compile(r"<(?:script|link)[^>]+(?:src|href)=[\"']https?://", re.I)
