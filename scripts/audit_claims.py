@@ -55,6 +55,39 @@ def summarize(rows: list[dict], n_seeds: int) -> dict:
     }
 
 
+FIGURE = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?:e-?\d+)?")
+
+
+def _numbers(text: str) -> list[str]:
+    return [m.group(0).replace(",", "") for m in FIGURE.finditer(text)]
+
+
+def quoted_figures(nb) -> list[dict]:
+    """Figures that a notebook's "*Full mode: ...*" notes quote, each with whether the code cell before the
+    note printed it (to the digits quoted). Run on a full-mode execution with the notebook's default seed:
+    a figure the run did not print is one that no check of that cell tests."""
+    found = []
+    last_output, last_index = "", None
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            last_output = "\n".join(o.get("text", "") or "".join(o.get("data", {}).get("text/plain", "")) for o in cell.get("outputs", []))
+            last_index = i
+        elif cell.source.lstrip().startswith("*Full mode") and last_index is not None:
+            note = cell.source.split("*", 2)[1]
+            printed = {_round(n, d) for n in _numbers(last_output) for d in range(0, 7)}
+            for figure in _numbers(note.split(":", 1)[-1]):
+                digits = len(figure.split(".")[1].split("e")[0]) if "." in figure else 0
+                found.append({"cell": i, "figure": figure, "printed": _round(figure, digits) in printed})
+    return found
+
+
+def _round(number: str, digits: int) -> str:
+    try:
+        return f"{float(number):.{digits}f}"
+    except ValueError:
+        return number
+
+
 def _f(x: float | None) -> str:
     return "" if x is None else f"{x:.3g}"
 
@@ -90,8 +123,16 @@ def main(argv: list[str]) -> int:
                 failures.append(f"{nb.stem} seed {seed}: {error or 'claim failed'}" + (f" ({failed[0][:100]})" if failed else ""))
             print(f"{nb.stem} seed {seed}: {len(rows)} claims, {len(failed)} failed, {time.perf_counter() - t0:.0f} s {error}", flush=True)
     os.environ.pop("COURSE_CLAIMS_LOG", None)
+    quoted: dict[str, list[dict]] = {}
+    if args.full:  # the notes quote the default seed's run: check them on the first seed's execution
+        import nbformat
+
+        for nb in notebooks:
+            executed = work / f"{nb.stem}_seed{all_seeds[0]}.ipynb"
+            if executed.exists():
+                quoted[nb.stem] = [q for q in quoted_figures(nbformat.read(executed, as_version=4)) if not q["printed"]]
     summary = [summarize(rows, len(all_seeds)) for rows in by_claim.values()]
-    report = {"mode": mode, "seeds": all_seeds, "claims": summary, "failures": failures}
+    report = {"mode": mode, "seeds": all_seeds, "claims": summary, "failures": failures, "unprinted_figures": quoted}
     (OUT / "claims-audit.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     lines = [
         f"# Claims audit ({mode} mode, seeds {args.seeds})",
@@ -114,6 +155,13 @@ def main(argv: list[str]) -> int:
             f"{nb.stem:34s} {len(mine):6d}  {len(quant):12d}  {sum(s['kind'] == 'unmeasured' for s in mine):10d}  {_f(worst):>12s}  "
             f"{sum(1 for s in quant if (s['median_margin'] or 0) > 3):11d}"
         )
+    for name, figures in quoted.items():
+        if figures:
+            print(
+                f"{name}: figures its 'Full mode' notes quote that the run did not print: "
+                + ", ".join(f"{q['figure']} (cell {q['cell']})" for q in figures[:12])
+                + (" ..." if len(figures) > 12 else "")
+            )
     for f in failures:
         print("FAILED:", f)
     print(f"wrote {OUT / 'claims-audit.json'} and {OUT / 'claims-audit.md'}")
