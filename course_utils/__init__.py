@@ -5,9 +5,9 @@ One module a concern: ``reproducibility`` (seeds, devices, quick mode), ``bundle
 directory and the verified files shipped in ``bundled/``), ``mnist``, ``text`` (the Shakespeare
 corpus), ``synthetic`` (toy 2-D sets), ``batches`` (in-memory mini-batches), ``training`` (fit,
 evaluate, early stopping), ``plotting``, ``explorer`` (figures with sliders that also run headless),
-``checks`` (claims and exercises), ``sample_quality`` (the course's MNIST classifier and a Fréchet
-distance in its feature space) and ``distributed`` (torchrun launches, imported on its own:
-``from course_utils import distributed``).
+``checks`` (claims and exercises), ``parameters`` (a notebook's parameters, checked in its setup
+cell), ``sample_quality`` (the course's MNIST classifier and a Fréchet distance in its feature space)
+and ``distributed`` (torchrun launches, imported on its own: ``from course_utils import distributed``).
 """
 
 from .batches import TensorBatches
@@ -15,6 +15,7 @@ from .bundle import data_dir
 from .checks import Claim, assert_close, check_claim, check_exercise, check_finite
 from .explorer import Explorer, explore
 from .mnist import load_mnist, mnist_tensors
+from .parameters import Param, check_parameters
 from .plotting import plot_curves, plot_distributions, plot_history, plot_schedule, show_images
 from .reproducibility import describe_device, get_device, quick_mode, seed_everything, strict_warnings
 from .sample_quality import (
@@ -46,12 +47,14 @@ __all__ = [
     "FeatureStats",
     "History",
     "MnistClassifier",
+    "Param",
     "TensorBatches",
     "accuracy",
     "assert_close",
     "check_claim",
     "check_exercise",
     "check_finite",
+    "check_parameters",
     "class_report",
     "classifier_features",
     "classifier_info",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 
 import numpy as np
 import torch
@@ -23,8 +24,8 @@ def seed_everything(seed: int, deterministic: bool = False, benchmark: bool = Fa
     faster on GPUs, but the choice (and so the result) may differ between runs, so it stays
     off unless asked for, and is never on together with ``deterministic``.
     """
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**64:  # checked before any seed is set
+        raise ValueError(f"seed must be a non-negative int below 2**64 (torch's seed range), got {seed!r}")
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)  # also seeds every CUDA device
@@ -37,12 +38,14 @@ def seed_everything(seed: int, deterministic: bool = False, benchmark: bool = Fa
 
 def quick_mode(default: bool = False) -> bool:
     """True if the notebook should run small: ``default`` or ``COURSE_QUICK=1`` in the environment."""
+    if not isinstance(default, bool):
+        raise ValueError(f"QUICK={default!r} is not allowed: use True or False")
     value = os.environ.get(QUICK_ENV, "").strip().lower()
     if value in _TRUE:
         return True
     if value not in _FALSE:
         raise ValueError(f"{QUICK_ENV}={value!r} is not understood; use {QUICK_ENV}=1 (quick) or {QUICK_ENV}=0 (full)")
-    return bool(default)
+    return default
 
 
 def _mps_available() -> bool:
@@ -51,27 +54,36 @@ def _mps_available() -> bool:
 
 
 def get_device(prefer: str | None = None, verbose: bool = True) -> torch.device:
-    """Pick a device: ``prefer`` if given ("cuda", "mps", "cpu"), else CUDA, then MPS, then CPU.
+    """Pick a device: ``prefer`` if given ("cuda", "cuda:1", "mps", "cpu"), else ``COURSE_DEVICE``, else CUDA, then MPS, then CPU.
 
     Prints a one-line report unless ``verbose=False``, and a notice when ``prefer``
     overrides a different ``COURSE_DEVICE`` (a notebook that must run on the CPU).
-    Asking for a device that is not available raises ``RuntimeError`` naming what is available.
+    A malformed name raises ``ValueError``; a device that is not available raises ``RuntimeError`` naming what is
+    available. Both say where the name came from (``prefer`` or ``COURSE_DEVICE``).
     """
     available = ["cpu"] + (["mps"] if _mps_available() else []) + (["cuda"] if torch.cuda.is_available() else [])
-    requested = os.environ.get("COURSE_DEVICE")
+    requested = os.environ.get("COURSE_DEVICE", "").strip()
     if prefer is None:
-        prefer = requested or available[-1]
-    elif requested and requested.split(":")[0].lower() != str(prefer).split(":")[0].lower():
-        print(f"Note: COURSE_DEVICE={requested!r} is not used here: this code runs on {prefer!r}.")
-    kind = str(prefer).split(":")[0].lower()
-    if kind not in {"cpu", "cuda", "mps"}:
-        raise ValueError(f"unknown device {prefer!r}; choose one of 'cpu', 'cuda', 'mps'")
-    if kind not in available:
+        prefer, source = requested or available[-1], f"COURSE_DEVICE={requested!r}" if requested else "the best available"
+    else:
+        source = f"prefer={str(prefer)!r}"
+        if requested and requested.split(":")[0].lower() != str(prefer).split(":")[0].lower():
+            print(f"Note: COURSE_DEVICE={requested!r} is not used here: this code runs on {prefer!r}.")
+    name, unset = str(prefer), " (or unset COURSE_DEVICE)" if source.startswith("COURSE_DEVICE") else ""
+    match = re.fullmatch(r"(cpu|cuda|mps)(?::(\d+))?", name.strip().lower())
+    if match is None:
+        raise ValueError(f"unknown device {name!r} (from {source}); choose one of 'cpu', 'cuda', 'cuda:N', 'mps'{unset}")
+    kind, index = match.group(1), None if match.group(2) is None else int(match.group(2))
+    if kind != "cuda" and index not in (None, 0):
+        raise ValueError(f"device {name!r} (from {source}) does not exist: there is one {kind} device, use {kind!r}{unset}")
+    cuda_count = torch.cuda.device_count() if kind == "cuda" and kind in available else 0
+    if kind not in available or (kind == "cuda" and (index or 0) >= cuda_count):
+        found = f"; {cuda_count} CUDA device(s), cuda:0 to cuda:{cuda_count - 1}" if cuda_count else ""
         raise RuntimeError(
-            f"device {prefer!r} was requested but is not available on this machine "
-            f"(available: {', '.join(available)}). Pass prefer='cpu' or unset COURSE_DEVICE."
+            f"device {name!r} (from {source}) was requested but is not available on this machine "
+            f"(available: {', '.join(available)}{found}). Pass prefer='cpu' or unset COURSE_DEVICE."
         )
-    device = torch.device(prefer)
+    device = torch.device(kind if index is None else f"{kind}:{index}")
     if verbose:
         print(describe_device(device))
     return device

@@ -15,6 +15,7 @@ with their SHA-256 in ``MANIFEST.json`` and verified on every load, like the dat
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 
 import torch
@@ -121,9 +122,23 @@ class FeatureStats:
 
 
 def feature_stats(features: torch.Tensor) -> FeatureStats:
-    """Mean and unbiased covariance (float64) of ``features`` ``(N, d)``; needs N >= 2."""
+    """Mean and unbiased covariance (float64) of ``features`` ``(N, d)``; needs N >= 2, warns when N < 2d.
+
+    With few vectors the covariance is a poor estimate (rank at most N - 1: singular when N <= d), and the
+    Fréchet distance computed from it is biased upward by roughly 1/N: between two sets of 2 real MNIST digits
+    it is about 75 in the course classifier's 64 features, 3 with 64 digits, 1 with 128 and 0.14 with 1,000.
+    """
     if features.ndim != 2 or len(features) < 2:
         raise ValueError(f"need at least two feature vectors of shape (N, d), got {tuple(features.shape)}")
+    n, d = features.shape
+    if n < 2 * d:
+        warnings.warn(
+            f"feature statistics from N={n} vectors of {d} features: the covariance is a poor estimate below N = 2d = {2 * d} "
+            f"({'singular, ' if n <= d else ''}rank at most N - 1 = {n - 1}), so a Fréchet distance computed from it is biased "
+            "upward (roughly as 1/N). Use more images, and compare distances only between sets of the same size.",
+            UserWarning,
+            stacklevel=2,
+        )
     f = features.double()
     return FeatureStats(f.mean(0), torch.cov(f.T).reshape(f.shape[1], f.shape[1]), len(f))
 

@@ -45,6 +45,11 @@ class CharCorpus:
             raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}")
         data = self.encode(self.text)
         cut = int(len(data) * (1.0 - val_fraction))
+        if min(cut, len(data) - cut) < 2:
+            raise ValueError(
+                f"a text of {len(data)} characters split with val_fraction={val_fraction} leaves {cut} for training and "
+                f"{len(data) - cut} for validation; each part needs at least 2 (an input and the character after it): use a longer text"
+            )
         return data[:cut], data[cut:]
 
     @staticmethod

@@ -7,9 +7,10 @@ Notebook 00 writes this loop out by hand first; later notebooks call ``fit``.
 from __future__ import annotations
 
 import copy
+import difflib
 import math
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -54,9 +55,17 @@ class EarlyStopping:
     """Stop when the monitored metric has not improved by ``min_delta`` for ``patience`` epochs,
     then (optionally) restore the weights from the best epoch."""
 
+    MONITORS = ("val_loss", "val_acc", "train_loss", "train_acc")
+
     def __init__(self, patience: int = 5, min_delta: float = 0.0, monitor: str = "val_loss", restore_best: bool = True) -> None:
-        if patience < 1:
-            raise ValueError(f"patience must be >= 1, got {patience}")
+        if not isinstance(patience, int) or isinstance(patience, bool) or patience < 1:
+            raise ValueError(f"patience must be an int >= 1 (epochs without improvement), got {patience!r}")
+        if not isinstance(min_delta, (int, float)) or isinstance(min_delta, bool) or not 0 <= min_delta < math.inf:
+            raise ValueError(f"min_delta must be a finite number >= 0, got {min_delta!r}")
+        if monitor not in self.MONITORS:
+            close = difflib.get_close_matches(str(monitor), self.MONITORS, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ValueError(f"EarlyStopping cannot monitor {monitor!r}: choose one of {', '.join(self.MONITORS)}{hint}")
         self.patience, self.min_delta, self.monitor, self.restore_best = patience, min_delta, monitor, restore_best
         self.mode = "max" if monitor.endswith("acc") else "min"
         self.best = -math.inf if self.mode == "max" else math.inf
@@ -149,8 +158,14 @@ def fit(
     A non-finite loss stops with ``FloatingPointError``. Gradient norms and outputs stay tensors until the end
     of the epoch, so the loop costs little more than a bare one (``benchmarks/fit_overhead.py``).
     """
-    if epochs < 1:
-        raise ValueError(f"epochs must be >= 1, got {epochs}")
+    if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
+        raise ValueError(f"epochs must be an int >= 1, got {epochs!r}")
+    for name, batches in (("train_batches", train_batches), ("val_batches", val_batches)):
+        if epochs > 1 and isinstance(batches, Iterator):  # a generator, iter(...), map(...): empty after one pass
+            raise TypeError(
+                f"{name} is a one-shot iterator ({type(batches).__name__}): it would give no batches after the first epoch. "
+                "Pass re-iterable batches, which can be iterated again: a list, a DataLoader or cu.TensorBatches."
+            )
     if scheduler_per not in ("epoch", "batch"):
         raise ValueError(f"scheduler_per must be 'epoch' or 'batch', got {scheduler_per!r}")
     history = History()
@@ -185,7 +200,8 @@ def fit(
             step_sizes.append(len(yb))
         n_batches, n_seen = len(step_losses), sum(step_sizes)
         if n_batches == 0:
-            raise ValueError("train_batches yielded no batches")
+            again = f" in epoch {epoch} (it gave batches before): it must give them again on every pass" if epoch else ""
+            raise ValueError(f"train_batches yielded no batches{again}")
         history.epoch.append(epoch)
         history.step_loss.extend(step_losses)
         history.train_loss.append(sum(v * n for v, n in zip(step_losses, step_sizes)) / n_seen)

@@ -1,4 +1,5 @@
 import gzip
+import os
 import shutil
 import urllib.error
 
@@ -14,6 +15,7 @@ def fresh_dir(tmp_path, monkeypatch):
     """An empty data directory, online mode (downloads are stubbed by each test)."""
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("COURSE_OFFLINE", raising=False)
+    monkeypatch.setattr(mnist, "_DOWNLOAD_FAILED", [])  # no failed download earlier in this "session"
     mnist._CACHE.clear()
     yield tmp_path / "data"
     mnist._CACHE.clear()
@@ -189,3 +191,95 @@ def test_bundled_subset_is_decompressed_atomically(monkeypatch, fresh_dir):
     (raw / "t10k-labels-idx1-ubyte.sha256").write_text("stale")  # a stale stamp triggers a rewrite
     mnist._bundled_mnist_root()
     assert (raw / "t10k-labels-idx1-ubyte.sha256").read_text() != "stale"
+
+
+def test_damaged_extracted_files_are_decompressed_again(capsys, monkeypatch, fresh_dir):
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    expected = cu.load_mnist(train=False, verbose=False).targets.clone()
+    raw = fresh_dir / "bundled_mnist" / "MNIST" / "raw"
+    labels = raw / "t10k-labels-idx1-ubyte"
+    changed = bytearray(labels.read_bytes())
+    changed[8] = (changed[8] + 1) % 10  # one label changed in place: the digest stamp still matches the archive
+    labels.write_bytes(bytes(changed))
+    assert torch.equal(cu.load_mnist(train=False, verbose=False).targets, expected)
+    assert "t10k-labels-idx1-ubyte was damaged" in capsys.readouterr().out
+    images = raw / "t10k-images-idx3-ubyte"
+    images.write_bytes(images.read_bytes()[:99_984])  # a truncated file: torchvision would fail on every later run
+    assert len(cu.load_mnist(train=False, verbose=False)) == 2000
+    assert torch.equal(cu.mnist_tensors(train=False, verbose=False)[1], expected)
+
+
+def test_split_is_a_bool_or_its_name(monkeypatch, fresh_dir):
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    assert len(cu.load_mnist(train="test", verbose=False)) == 2000
+    assert len(cu.load_mnist(train="train", verbose=False)) == 10_000
+    assert len(cu.mnist_tensors(train="test", verbose=False)[1]) == 2000
+    for bad in ("val", "Test", 1, None):
+        with pytest.raises(ValueError, match=r"train must be True, False, 'train' or 'test'"):
+            cu.load_mnist(train=bad)
+    with pytest.raises(ValueError, match="train must be"):
+        cu.mnist_tensors(train=0)
+
+
+def test_data_dir_that_is_a_file_or_cannot_be_used(monkeypatch, tmp_path, fresh_dir):
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x")
+    monkeypatch.setenv("COURSE_DATA_DIR", str(a_file))
+    with pytest.raises(NotADirectoryError, match="COURSE_DATA_DIR=.*notes.txt' is a file, not a folder: set COURSE_DATA_DIR"):
+        cu.load_mnist(train=False)
+    monkeypatch.setenv("COURSE_DATA_DIR", str(a_file / "data"))  # below a file: it cannot be created
+    with pytest.raises(NotADirectoryError, match="COURSE_DATA_DIR=.*cannot create the folder.*set COURSE_DATA_DIR"):
+        cu.load_mnist(train=False)
+    monkeypatch.setenv("COURSE_DATA_DIR", str(fresh_dir))
+    fresh_dir.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: False if mode & os.W_OK else real_access(path, mode))  # read-only
+    with pytest.raises(PermissionError, match="COURSE_DATA_DIR=.* is read-only.*chmod u\\+w"):
+        cu.load_mnist(train=False)
+    monkeypatch.setattr(os, "access", real_access)
+    cu.load_mnist(train=False, verbose=False)  # extracted once...
+    monkeypatch.setattr(os, "access", lambda path, mode: False if mode & os.W_OK else real_access(path, mode))
+    assert len(cu.load_mnist(train=False, verbose=False)) == 2000  # ...then read from a read-only folder
+    monkeypatch.setattr(os, "access", lambda path, mode: False)  # unreadable
+    with pytest.raises(PermissionError, match="COURSE_DATA_DIR=.* cannot be read.*chmod u\\+rx"):
+        cu.load_mnist(train=False)
+
+
+def test_invalid_manifest_names_the_file_and_the_fix(bundle_copy):
+    manifest = bundle_copy / "MANIFEST.json"
+    manifest.write_text('{"shakespeare.txt.gz": ')
+    with pytest.raises(OSError, match=r"MANIFEST.json is not valid JSON \(.*\)\. Restore it with `git checkout"):
+        bundle.bundled_file("shakespeare.txt.gz")
+    manifest.write_text("[1, 2]")
+    with pytest.raises(OSError, match="MANIFEST.json should map file names to SHA-256 digests, not hold a list"):
+        bundle.bundled_file("shakespeare.txt.gz")
+
+
+def test_a_failed_download_is_tried_once_a_session(capsys, monkeypatch, fresh_dir):
+    calls = []
+
+    def hanging_network(root):
+        calls.append(root)
+        raise TimeoutError("timed out")
+
+    monkeypatch.setattr(mnist, "_download_mnist", hanging_network)
+    cu.load_mnist(train=True)
+    first = capsys.readouterr().out
+    assert "download failed (TimeoutError); using the bundled subset" in first and "Set COURSE_OFFLINE=1" in first
+    cu.load_mnist(train=False)  # the other split, and any later load: no second wait
+    second = capsys.readouterr().out
+    assert "no download (it failed earlier in this session: TimeoutError)" in second and "COURSE_OFFLINE=1" in second
+    assert len(calls) == 1
+    with pytest.raises(RuntimeError, match="download failed"):
+        cu.load_mnist(source="download")  # asked for explicitly: tried again
+    assert len(calls) == 2
+
+
+def test_char_corpus_too_short_to_split():
+    with pytest.raises(ValueError, match="leaves 0 for training and 1 for validation; each part needs at least 2"):
+        cu.CharCorpus("a").splits()
+    with pytest.raises(ValueError, match="leaves 19 for training and 1 for validation"):
+        cu.CharCorpus("ab" * 10).splits(0.05)
+    train, val = cu.CharCorpus("ab" * 10).splits(0.1)
+    assert len(train) == 18 and len(val) == 2

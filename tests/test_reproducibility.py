@@ -98,3 +98,53 @@ def test_get_device_says_when_it_overrides_course_device(capsys, monkeypatch):
     monkeypatch.setenv("COURSE_DEVICE", "cpu")
     cu.get_device("cpu", verbose=False)
     assert capsys.readouterr().out == ""
+
+
+def test_seed_everything_checks_the_range_before_seeding_anything():
+    import random
+
+    import numpy as np
+
+    random.seed(5)
+    np.random.seed(5)
+    before = (random.getstate(), np.random.get_state()[1].tolist())
+    with pytest.raises(ValueError, match=r"non-negative int below 2\*\*64.*got 18446744073709551616"):
+        cu.seed_everything(2**64)
+    assert before == (random.getstate(), np.random.get_state()[1].tolist())  # nothing was seeded
+    cu.seed_everything(2**64 - 1)  # the largest seed torch takes
+
+
+def test_quick_mode_rejects_a_non_bool_quick(monkeypatch):
+    monkeypatch.delenv("COURSE_QUICK", raising=False)
+    with pytest.raises(ValueError, match="QUICK=1 is not allowed: use True or False"):
+        cu.quick_mode(1)
+
+
+def test_get_device_names_are_parsed_and_checked(monkeypatch):
+    monkeypatch.delenv("COURSE_DEVICE", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(rep, "_mps_available", lambda: False)
+    assert cu.get_device("CPU", verbose=False) == torch.device("cpu")  # any case, surrounding spaces
+    assert cu.get_device(" cpu:0 ", verbose=False) == torch.device("cpu:0")
+    with pytest.raises(ValueError, match=r"device 'cpu:7' \(from prefer='cpu:7'\) does not exist: there is one cpu device, use 'cpu'"):
+        cu.get_device("cpu:7")
+    with pytest.raises(ValueError, match=r"unknown device 'cuda:x' \(from prefer='cuda:x'\); choose one of"):
+        cu.get_device("cuda:x")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert cu.get_device("cuda:0", verbose=False) == torch.device("cuda:0")
+    with pytest.raises(RuntimeError, match=r"'cuda:3' .* not available .*1 CUDA device\(s\), cuda:0 to cuda:0"):
+        cu.get_device("cuda:3")
+
+
+def test_a_bad_course_device_is_named_as_the_source(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(rep, "_mps_available", lambda: False)
+    monkeypatch.setenv("COURSE_DEVICE", "gpu")
+    with pytest.raises(ValueError, match=r"unknown device 'gpu' \(from COURSE_DEVICE='gpu'\).*or unset COURSE_DEVICE"):
+        cu.get_device()
+    monkeypatch.setenv("COURSE_DEVICE", "mps:2")
+    with pytest.raises(ValueError, match=r"from COURSE_DEVICE='mps:2'"):
+        cu.get_device()
+    monkeypatch.setenv("COURSE_DEVICE", "CPU")
+    assert cu.get_device(verbose=False).type == "cpu"

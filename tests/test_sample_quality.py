@@ -113,3 +113,17 @@ def test_weights_that_do_not_fit_the_architecture_say_retrain(bundle_copy):
     (bundle_copy / "MANIFEST.json").write_text(json.dumps(manifest))
     with pytest.raises(RuntimeError, match="train_mnist_classifier.py"):
         cu.load_mnist_classifier()
+
+
+def test_feature_stats_warn_when_too_few_vectors_for_a_frechet_distance():
+    import warnings
+
+    g = torch.Generator().manual_seed(0)
+    for n in (2, 5, 127):
+        with pytest.warns(UserWarning, match=rf"N={n} vectors of 64 features.*below N = 2d = 128.*biased upward"):
+            cu.frechet_distance(cu.feature_stats(torch.randn(n, 64, generator=g)), cu.feature_stats(torch.randn(n, 64, generator=g)))
+    with pytest.warns(UserWarning, match="singular"):
+        cu.feature_stats(torch.randn(64, 64, generator=g))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cu.feature_stats(torch.randn(128, 64, generator=g))  # 2d vectors: no warning

@@ -204,3 +204,44 @@ def test_accuracy_restores_the_mode():
     model.eval()
     cu.accuracy(model, x, y)
     assert not model.training
+
+
+def test_early_stopping_checks_its_arguments_when_built():
+    with pytest.raises(ValueError, match="cannot monitor 'val_los'.*did you mean 'val_loss'"):
+        cu.EarlyStopping(monitor="val_los")
+    for bad in (1.5, True, "3"):
+        with pytest.raises(ValueError, match="patience must be an int >= 1"):
+            cu.EarlyStopping(patience=bad)
+    for bad in (-0.1, math.nan, math.inf):
+        with pytest.raises(ValueError, match="min_delta must be a finite number >= 0"):
+            cu.EarlyStopping(min_delta=bad)
+    assert cu.EarlyStopping(monitor="train_acc", patience=2, min_delta=0).mode == "max"
+
+
+def test_fit_refuses_one_shot_batches_before_training():
+    x, y = _blobs()
+    model = nn.Linear(2, 2)
+    before = [p.detach().clone() for p in model.parameters()]
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    one_shot = ((x[i : i + 50], y[i : i + 50]) for i in range(0, 200, 50))
+    with pytest.raises(TypeError, match="train_batches is a one-shot iterator \\(generator\\).*re-iterable"):
+        cu.fit(model, opt, nn.CrossEntropyLoss(), one_shot, epochs=2, progress=False)
+    with pytest.raises(TypeError, match="val_batches is a one-shot iterator"):
+        cu.fit(model, opt, nn.CrossEntropyLoss(), [(x, y)], epochs=2, val_batches=iter([(x, y)]), progress=False)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))  # refused before any step
+    h = cu.fit(model, opt, nn.CrossEntropyLoss(), one_shot, epochs=1, progress=False)  # one pass is all a generator gives
+    assert len(h.step_loss) == 4
+
+    class Once:  # re-iterable in form, empty after the first pass
+        def __init__(self):
+            self.done = False
+
+        def __iter__(self):
+            if not self.done:
+                self.done = True
+                yield x, y
+
+    with pytest.raises(ValueError, match="no batches in epoch 1 \\(it gave batches before\\): it must give them again"):
+        cu.fit(model, opt, nn.CrossEntropyLoss(), Once(), epochs=2, progress=False)
+    with pytest.raises(ValueError, match="epochs must be an int >= 1, got 1.5"):
+        cu.fit(model, opt, nn.CrossEntropyLoss(), [(x, y)], epochs=1.5, progress=False)
