@@ -143,3 +143,8 @@ def test_papermill_run_stops_at_an_unknown_parameter(tmp_path):
             progress_bar=False,
         )
     assert err.value.exec_count is not None
+
+
+def test_notebook_06_refuses_a_training_set_that_leaves_no_validation_images(monkeypatch):
+    with pytest.raises(ValueError, match=r"N_TRAIN=10,000 is not allowed"):  # the bundled subset has 10,000 training images
+        _setup_namespace(ROOT / "notebooks" / "06_regularization.ipynb", {"N_TRAIN": 10_000}, monkeypatch)
