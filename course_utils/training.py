@@ -75,7 +75,12 @@ class EarlyStopping:
         self.epochs_seen = 0
 
     def step(self, value: float, model: nn.Module | None = None) -> bool:
-        """Record one epoch's metric; return True when training should stop."""
+        """Record one epoch's metric; return True when training should stop. A NaN metric is an error."""
+        if math.isnan(value):
+            raise FloatingPointError(
+                f"EarlyStopping: {self.monitor} is NaN at epoch {self.epochs_seen}: the run diverged, or "
+                f"{self.monitor!r} is not defined for this model (val_acc needs a classifier)"
+            )
         improved = value > self.best + self.min_delta if self.mode == "max" else value < self.best - self.min_delta
         if improved:
             self.best, self.best_epoch, self.bad_epochs = value, self.epochs_seen, 0

@@ -245,3 +245,9 @@ def test_fit_refuses_one_shot_batches_before_training():
         cu.fit(model, opt, nn.CrossEntropyLoss(), Once(), epochs=2, progress=False)
     with pytest.raises(ValueError, match="epochs must be an int >= 1, got 1.5"):
         cu.fit(model, opt, nn.CrossEntropyLoss(), [(x, y)], epochs=1.5, progress=False)
+
+
+def test_early_stopping_refuses_a_nan_metric():
+    stop = cu.EarlyStopping(monitor="val_acc", patience=2)
+    with pytest.raises(FloatingPointError, match="val_acc is NaN at epoch 0"):
+        stop.step(float("nan"))
