@@ -149,6 +149,8 @@ def load_mnist(train: bool | str = True, transform: Callable | None = None, sour
             notice = "MNIST: no local copy and COURSE_OFFLINE=1"
         elif _DOWNLOAD_FAILED and source == "auto":
             notice, hint = f"MNIST: no download (it failed earlier in this session: {_DOWNLOAD_FAILED[0]})", OFFLINE_HINT
+        elif (unwritable := _unwritable(folder)) and source == "auto":  # not a network failure: say so, and do not remember it
+            notice = f"MNIST: no download ({unwritable})"
         else:
             try:
                 _download_mnist(usable_data_dir(write=True))
@@ -168,6 +170,15 @@ def load_mnist(train: bool | str = True, transform: Callable | None = None, sour
     if verbose:
         print(f"{notice} -> {'train' if train else 'test'} split, {len(dataset):,} images" + (f". {hint}" if hint else ""))
     return dataset
+
+
+def _unwritable(folder: Path) -> str:
+    """'' if a download may write into ``folder``, else why not (the message of usable_data_dir)."""
+    try:
+        usable_data_dir(write=True)
+    except OSError as err:
+        return str(err)
+    return ""
 
 
 def mnist_tensors(

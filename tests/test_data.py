@@ -283,3 +283,16 @@ def test_char_corpus_too_short_to_split():
         cu.CharCorpus("ab" * 10).splits(0.05)
     train, val = cu.CharCorpus("ab" * 10).splits(0.1)
     assert len(train) == 18 and len(val) == 2
+
+
+def test_a_read_only_data_dir_online_is_not_reported_as_a_download_failure(capsys, monkeypatch, fresh_dir):
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    cu.load_mnist(train=False, verbose=False)  # the bundled subset extracted while the folder was writable
+    monkeypatch.delenv("COURSE_OFFLINE")
+    mnist._CACHE.clear()
+    monkeypatch.setattr(mnist, "_download_mnist", lambda folder: pytest.fail("no download may be tried into a read-only folder"))
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: False if mode & os.W_OK else real_access(path, mode))
+    assert len(cu.load_mnist(train=False)) == 2000
+    out = capsys.readouterr().out
+    assert "no download (" in out and "read-only" in out and "COURSE_OFFLINE" not in out and mnist._DOWNLOAD_FAILED == []
