@@ -148,3 +148,12 @@ def test_papermill_run_stops_at_an_unknown_parameter(tmp_path):
 def test_notebook_06_refuses_a_training_set_that_leaves_no_validation_images(monkeypatch):
     with pytest.raises(ValueError, match=r"N_TRAIN=10,000 is not allowed"):  # the bundled subset has 10,000 training images
         _setup_namespace(ROOT / "notebooks" / "06_regularization.ipynb", {"N_TRAIN": 10_000}, monkeypatch)
+
+
+@pytest.mark.parametrize("quick", [True, False], ids=["quick", "full"])
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name[:2])
+def test_every_setup_cell_accepts_its_own_defaults(path, quick, monkeypatch):
+    """No parameter is wrongly flagged: the setup cell runs with the defaults, in quick and in full mode (bundled data)."""
+    monkeypatch.setenv("COURSE_QUICK", "1" if quick else "0")
+    namespace = _setup_namespace(path, {"QUICK": quick}, monkeypatch)
+    assert namespace["QUICK"] is quick
