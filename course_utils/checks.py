@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -117,6 +118,14 @@ def _truth(holds: Any) -> bool | None:
     if isinstance(holds, float) and math.isnan(holds):
         return None
     return bool(holds)
+
+
+_NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?")
+
+
+def claim_key(notebook: str, claim: str) -> str:
+    """A claim's identity across runs: its notebook and its text with the numbers masked (f-strings put figures in it)."""
+    return notebook + " :: " + _NUMBER.sub("#", claim)
 
 
 LEDGER_ENV = "COURSE_CLAIMS_LOG"  # a file path: each claim is appended to it as one JSON line (the audit sets it)

@@ -26,14 +26,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from repeat_notebook import ROOT, course_env, run, seeds  # noqa: E402
 
+from course_utils.checks import claim_key as key  # noqa: E402
+
 OUT = ROOT / "build"
-
-
-NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?")
-
-
-def key(notebook: str, claim: str) -> str:
-    return notebook + " :: " + NUMBER.sub("#", claim)
 
 
 def summarize(rows: list[dict], n_seeds: int) -> dict:

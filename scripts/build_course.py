@@ -29,6 +29,8 @@ import nbformat
 from nbconvert import HTMLExporter
 from nbconvert.filters import markdown2html
 
+from course_utils.checks import claim_key
+
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = Path(__file__).resolve().parent / "site_template"
 TITLE = "Training neural networks well with PyTorch"
@@ -112,17 +114,12 @@ def claims(nb: nbformat.NotebookNode, name: str) -> list[dict]:
     return records
 
 
-def _claim_key(notebook: str, claim: str) -> str:
-    """The audit's key: notebook and claim text with its numbers masked (as scripts/audit_claims.py does)."""
-    return notebook + " :: " + re.sub(r"[-+]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?", "#", claim)
-
-
 def _audit() -> dict[str, dict]:
     """The latest claims audit (make audit-claims), by claim key; {} when there is none."""
     if not AUDIT.is_file():
         return {}
     report = json.loads(AUDIT.read_text(encoding="utf-8"))
-    return {_claim_key(c["notebook"], c["claim"]): c for c in report.get("claims", [])}
+    return {claim_key(c["notebook"], c["claim"]): c for c in report.get("claims", [])}
 
 
 def _audit_cells(a: dict | None) -> str:
@@ -242,7 +239,7 @@ def render(executed: Path, out: Path, status: dict[str, str]) -> list[dict]:
     def row(r: dict) -> str:
         evidence = ", ".join(f"{k}={v}" for k, v in r["evidence"].items()) if isinstance(r["evidence"], dict) else r["evidence"]
         outcome = "<td class='held'>held</td>" if r["held"] else "<td class='failed'>FAILED</td>"
-        a = audit.get(_claim_key(r["notebook"], r["claim"]))
+        a = audit.get(claim_key(r["notebook"], r["claim"]))
         audited = _audit_cells(a) if audit else ""
         return (
             f"<tr><td><a href='{r['notebook']}.html'>{r['notebook'][:2]}</a></td><td>{html.escape(r['section'])}</td>"

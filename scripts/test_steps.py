@@ -24,43 +24,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 WORKERS = os.environ.get("PYTEST_WORKERS", "2")
+PYTEST = [PY, "-m", "pytest", "-n", WORKERS, "--dist"]
 STEPS: dict[str, list[list[str]]] = {
     "lint": [[PY, "-m", "ruff", "check", "."], [PY, "-m", "ruff", "format", "--check", "course_utils", "tests", "scripts"]],
     "unit": [
-        [
-            PY,
-            "-m",
-            "pytest",
-            "-n",
-            WORKERS,
-            "--dist",
-            "loadfile",
-            "--cov",
-            "--cov-report=term-missing:skip-covered",
-            "--cov-fail-under=90",
-            "--durations=10",
-            "tests",
-            "course_utils",
-            "--ignore=tests/test_site.py",
-        ],
+        PYTEST
+        + ["loadfile", "--cov", "--cov-report=term-missing:skip-covered", "--cov-fail-under=90", "--durations=10"]
+        + ["tests", "course_utils", "--ignore=tests/test_site.py"]
     ],
-    "notebooks": [
-        [
-            PY,
-            "-m",
-            "pytest",
-            "-n",
-            WORKERS,
-            "--dist",
-            "loadfile",
-            "--nbval-lax",
-            "--nbval-cell-timeout=300",
-            "-p",
-            "no:cacheprovider",
-            "notebooks",
-        ],
-    ],
-    "site": [[PY, "-m", "pytest", "-n", WORKERS, "--dist", "loadgroup", "-p", "no:cacheprovider", "tests/test_site.py"]],
+    "notebooks": [PYTEST + ["loadfile", "--nbval-lax", "--nbval-cell-timeout=300", "-p", "no:cacheprovider", "notebooks"]],
+    "site": [PYTEST + ["loadgroup", "-p", "no:cacheprovider", "tests/test_site.py"]],
 }
 BUSY = "import time\nend = time.monotonic() + 7200\nwhile time.monotonic() < end:\n    pass\n"  # stops by itself after 2 h
 
