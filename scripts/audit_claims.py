@@ -3,6 +3,7 @@
     python scripts/audit_claims.py --seeds 10-19                 # quick mode (make audit-claims)
     python scripts/audit_claims.py --seeds 10-11 --full          # full mode, fewer seeds
     python scripts/audit_claims.py --seeds 10-12 notebooks/09_gan_training.ipynb
+    python scripts/audit_claims.py --seeds 0-3 --report build/pilot-09 notebooks/09_gan_training.ipynb  # a pilot
 
 Each run appends its claims to a JSON-lines file (``cu.check_claim`` does, when COURSE_CLAIMS_LOG is
 set). A claim is identified by its notebook and its text with the numbers masked (f-strings may put
@@ -93,6 +94,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seeds", default="10-19")
     parser.add_argument("--full", action="store_true")
     parser.add_argument("--cell-timeout", type=int, default=900)
+    parser.add_argument("--report", type=Path, default=OUT / "claims-audit", help="REPORT.json and REPORT.md; the site reads the default")
     args = parser.parse_args(argv)
     notebooks = args.notebooks or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     course_env(args.full)
@@ -128,7 +130,8 @@ def main(argv: list[str]) -> int:
                 quoted[nb.stem] = [q for q in quoted_figures(nbformat.read(executed, as_version=4)) if not q["printed"]]
     summary = [summarize(rows, len(all_seeds)) for rows in by_claim.values()]
     report = {"mode": mode, "seeds": all_seeds, "claims": summary, "failures": failures, "unprinted_figures": quoted}
-    (OUT / "claims-audit.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    args.report.parent.mkdir(parents=True, exist_ok=True)
+    args.report.with_suffix(".json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     lines = [
         f"# Claims audit ({mode} mode, seeds {args.seeds})",
         "",
@@ -140,7 +143,7 @@ def main(argv: list[str]) -> int:
             f"| {s['notebook'][:2]} | {s['claim'][:120]} | {s['kind']} | {s['held']}/{s['seeds']} | {_f(s['worst_margin'])} | "
             f"{_f(s['median_margin'])} | {_f(s['value_min'])} - {_f(s['value_max'])} |"
         )
-    (OUT / "claims-audit.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    args.report.with_suffix(".md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"\n{'notebook':34s} claims  quantitative  unmeasured  worst margin  margins > 3")
     for nb in notebooks:
         mine = [s for s in summary if s["notebook"] == nb.stem]
@@ -159,7 +162,7 @@ def main(argv: list[str]) -> int:
             )
     for f in failures:
         print("FAILED:", f)
-    print(f"wrote {OUT / 'claims-audit.json'} and {OUT / 'claims-audit.md'}")
+    print(f"wrote {args.report.with_suffix('.json')} and {args.report.with_suffix('.md')}")
     return 1 if failures else 0
 
 
