@@ -128,6 +128,48 @@ def claim_key(notebook: str, claim: str) -> str:
     return notebook + " :: " + _NUMBER.sub("#", claim)
 
 
+_STATED = re.compile(
+    r"(?:at least|at most|more than|less than|fewer than|greater than|no more than|no less than|over|above|below|under|"
+    r"within|exceeds?|beyond|up to|[<>]=?|[≤≥])\s*(?:a factor of\s*)?(\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?)\s*(%|x\b|-fold|×)?"
+    r"|(\d[\d,]*(?:\.\d+)?)\s*(x|-fold|×)\s+(?:faster|slower|closer|smaller|larger|lower|higher|fewer|more|less)",
+    re.IGNORECASE,
+)
+
+
+def stated_bounds(claim: str) -> list[str]:
+    """The figures a claim's text states as bounds: 'at least 1.5x', 'below 2.1', 'within 0.05', '5x faster'."""
+    return [(m.group(1) or m.group(3)).replace(",", "") + ("%" if m.group(2) == "%" else "") for m in _STATED.finditer(claim)]
+
+
+def _agrees(figure: str, bound: float) -> bool:
+    """Whether a stated figure (as written, maybe with %) is ``bound``: as itself, a percentage, an inverse ratio,
+    or for a whole number n a strict bound n +- 0.5 (``above=3.5`` checks "at least 4")."""
+    percent = figure.endswith("%")
+    number = figure.rstrip("%")
+    f = float(number)
+    digits = len(number.split(".")[1]) if "." in number else 0
+    candidates = [bound, bound * 100] + ([1 / bound] if bound > 0 else [])
+    if percent:
+        candidates.append(bound * 100)
+    if digits == 0 and not percent:
+        candidates += [bound + 0.5, bound - 0.5]
+    return any(abs(round(c, digits) - f) <= 10**-digits / 2 + 1e-12 or abs(c - f) <= 0.02 * abs(f) for c in candidates)
+
+
+def bound_mismatch(claim: str, above: float | None, below: float | None) -> str | None:
+    """None when the text states no bound or states one the thresholds are; else what disagrees.
+
+    A sentence that says "at least 5x faster" must be checked against 5, not 1.5: the audit of issue 17
+    found texts and thresholds that had drifted apart."""
+    stated = stated_bounds(claim)
+    bounds = [b for b in (above, below) if b is not None]
+    if not stated or not bounds or any(_agrees(f, b) for f in stated for b in bounds):
+        return None
+    return f"the text states {', '.join(stated)} but the thresholds are " + " and ".join(
+        f"{n}={b:.4g}" for n, b in (("above", above), ("below", below)) if b is not None
+    )
+
+
 LEDGER_ENV = "COURSE_CLAIMS_LOG"  # a file path: each claim is appended to it as one JSON line (the audit sets it)
 
 

@@ -66,7 +66,8 @@ class Param:
             return False
         if not number:
             return True
-        return math.isfinite(value) and (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
+        finite = isinstance(value, int) or math.isfinite(value)  # isfinite overflows on ints beyond a float's range
+        return finite and (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
 
 
 def check_parameters(namespace: dict, /, **spec: Param) -> None:

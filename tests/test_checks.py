@@ -105,3 +105,25 @@ def test_claims_are_appended_to_the_ledger_file(tmp_path, monkeypatch):
     rows = [json.loads(line) for line in log.read_text().splitlines()]
     assert [(r["claim"], r["held"], r["kind"]) for r in rows] == [("one", True, "quantitative"), ("two", False, "quantitative")]
     assert rows[0]["margin"] == 2.0 and rows[1]["value"] is None
+
+
+def test_stated_bounds_are_read_from_the_text():
+    from course_utils.checks import stated_bounds
+
+    assert stated_bounds("the KV cache makes it at least 1.5x faster") == ["1.5"]
+    assert stated_bounds("noise scores more than 2,000x the floor, fewer than 90% are argmax") == ["2000", "90%"]
+    assert stated_bounds("generation is 5x faster with the cache") == ["5"]
+    assert stated_bounds("after 200 steps the loss fell") == []  # a figure that is not a bound
+
+
+def test_a_text_that_states_another_bound_than_its_threshold_is_found():
+    from course_utils.checks import bound_mismatch
+
+    assert bound_mismatch("at least 1.5x faster", 1.5, None) is None
+    assert "states 5" in bound_mismatch("at least 5x faster", 1.5, None)
+    assert bound_mismatch("fewer than 90% are the argmax", None, 0.9) is None  # a percentage
+    assert bound_mismatch("5x closer than noise", None, 0.2) is None  # an inverse ratio
+    assert bound_mismatch("below 2.10 nats", None, 2.1) is None  # the text's digits
+    assert "below=1.9" in bound_mismatch("below 2.10 nats", None, 1.9)
+    assert bound_mismatch("at least 4 different crops", 3.5, None) is None  # a whole number, strictly
+    assert bound_mismatch("the loss fell", 0.5, None) is None  # no stated bound: nothing to compare

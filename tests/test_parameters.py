@@ -43,6 +43,7 @@ def test_defaults_types_and_ranges():
         (True, "EPOCHS=True is not allowed"),
         ("3", "EPOCHS='3' is not allowed"),
         (1001, "EPOCHS=1001 is not allowed"),
+        (10**400, "EPOCHS=1000000"),  # beyond a float's range: refused, not an OverflowError
     ],
 )
 def test_bad_values_name_the_parameter_and_the_value(value, message):
@@ -125,6 +126,11 @@ def test_notebook_00_sizes(monkeypatch):
     ns = _setup_namespace(path, {"EPOCHS": 3, "N_TRAIN": 2000, "LR_GRID": [0.1, 0.3]}, monkeypatch)
     assert (ns["EPOCHS"], ns["N_TRAIN"], ns["LR_GRID"]) == (3, 2000, [0.1, 0.3])
     assert _setup_namespace(path, {}, monkeypatch)["EPOCHS"] == 2  # None: the quick-mode default
+    # full mode on the bundled subset holds out a fifth (2,000), as section 3 does: an explicit N_TRAIN fits beside it
+    monkeypatch.delenv("COURSE_QUICK", raising=False)
+    assert _setup_namespace(path, {"QUICK": False, "N_TRAIN": 4000}, monkeypatch)["N_TRAIN"] == 4000
+    with pytest.raises(ValueError, match=r"N_TRAIN=8001 is not allowed: .* less the 2,000 held out for validation leave at most 8,000"):
+        _setup_namespace(path, {"QUICK": False, "N_TRAIN": 8001}, monkeypatch)
 
 
 def test_notebook_03_zero_seeds_is_an_error_not_the_default(monkeypatch):
@@ -157,3 +163,12 @@ def test_every_setup_cell_accepts_its_own_defaults(path, quick, monkeypatch):
     monkeypatch.setenv("COURSE_QUICK", "1" if quick else "0")
     namespace = _setup_namespace(path, {"QUICK": quick}, monkeypatch)
     assert namespace["QUICK"] is quick
+
+
+def test_notebook_07_accepts_the_list_its_setup_cell_makes(monkeypatch):
+    path = next(p for p in NOTEBOOKS if p.name.startswith("07"))
+    ns = _setup_namespace(path, {"LR_GRID": "0.05,0.2"}, monkeypatch)
+    assert ns["LR_GRID"] == [0.05, 0.2]
+    assert _setup_namespace(path, {"LR_GRID": ns["LR_GRID"]}, monkeypatch)["LR_GRID"] == [0.05, 0.2]  # the cell run again
+    with pytest.raises(ValueError, match="LR_GRID=.* is not allowed"):
+        _setup_namespace(path, {"LR_GRID": "fast"}, monkeypatch)
