@@ -77,8 +77,9 @@ class Claim:
 def margin(value: float, above: float | None = None, below: float | None = None) -> float:
     """How far inside its bounds ``value`` sits, as a ratio (1.0 at a bound; see :class:`Claim`).
 
-    The quantities are ratios, gaps, distances or times: a bound must be >= 0, and ``value`` must be
-    positive where it is compared with a bound as a ratio (express a signed quantity as a gap)."""
+    The quantities are ratios, gaps, distances or times: a bound must be >= 0. A negative ``value`` against
+    ``above`` alone (an effect that reversed) has margin 0, so its claim fails; against ``below`` it is an error
+    (a bound on a signed quantity says nothing of its size: bound its absolute value)."""
     if above is None and below is None:
         raise ValueError("a quantitative claim needs a threshold: above=..., below=..., or both")
     ratios = []
@@ -86,6 +87,8 @@ def margin(value: float, above: float | None = None, below: float | None = None)
         if bound is not None and (not math.isfinite(bound) or bound < 0):
             raise ValueError(f"{name}={bound!r}: thresholds are non-negative numbers (margins are ratios); express the claim as a gap")
     if value < 0:
+        if below is None:  # an effect reversed ("at least 2 modes more" measured -1): the claim fails, margin 0
+            return 0.0
         raise ValueError(
             f"value={value!r} is negative: margins are ratios; express the claim with a non-negative quantity (a gap, a ratio)"
         )

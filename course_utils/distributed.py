@@ -9,6 +9,7 @@ Notebook 12 teaches data parallelism; this module holds the process machinery it
 - :func:`run_worker` is how a worker script ends: it runs the script's body, tears the process group
   down and leaves with ``os._exit``, so that the interpreter's finalization never races with gloo's
   threads (the cause of the "terminate called without an active exception" aborts, see its docstring).
+- :func:`worker_device` picks a worker's backend and device: NCCL on a GPU of its own, else gloo.
 - :func:`free_port`, :func:`port_is_free`, :func:`processes_mentioning`, :func:`stop`, :func:`explain`.
 """
 
@@ -30,6 +31,7 @@ from typing import NoReturn
 
 TORCHRUN: list[str] = [sys.executable, "-m", "torch.distributed.run"]
 LAUNCH_ID = "COURSE_LAUNCH_ID"  # set in the environment of every process a launch starts, and of their children
+PROCS_ON_HOST = "COURSE_PROCS_ON_HOST"  # set by a launch that starts several torchrun agents on one machine
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -264,6 +266,28 @@ def launch_on_free_port(build: Callable[[int], Sequence[Sequence[str]]], attempt
                 f"(attempt {attempt + 1} of {attempts})"
             )
     raise AssertionError("unreachable")
+
+
+def worker_device(env: Mapping[str, str] | None = None, gpus: int | None = None) -> tuple[str, object]:
+    """The backend and device of a torchrun worker: ``("nccl", cuda:i)`` when every process on this machine
+    has a GPU of its own, else ``("gloo", cpu)``. ``gpus`` defaults to ``torch.cuda.device_count()``.
+
+    torchrun's ``LOCAL_RANK`` and ``LOCAL_WORLD_SIZE`` count the processes of one agent. Several agents on
+    one machine (notebook 12's two "nodes" on one host) each start at ``LOCAL_RANK`` 0, so they would all
+    take cuda:0, which NCCL refuses as a duplicate GPU. A launch that starts such agents says how many
+    processes share the host in ``COURSE_PROCS_ON_HOST``; each then takes GPU
+    ``GROUP_RANK * LOCAL_WORLD_SIZE + LOCAL_RANK``, or gloo when the host has fewer GPUs than processes.
+    """
+    import torch
+
+    env = os.environ if env is None else env
+    gpus = torch.cuda.device_count() if gpus is None else gpus
+    local_rank, local_world = int(env.get("LOCAL_RANK", 0)), int(env.get("LOCAL_WORLD_SIZE", 1))
+    on_host = int(env.get(PROCS_ON_HOST, local_world))
+    if gpus >= on_host >= local_world:
+        first = int(env.get("GROUP_RANK", 0)) * local_world if on_host > local_world else 0
+        return "nccl", torch.device("cuda", first + local_rank)
+    return "gloo", torch.device("cpu")
 
 
 def run_worker(main: Callable[[], object]) -> NoReturn:

@@ -51,6 +51,7 @@ def summarize(rows: list[dict], n_seeds: int) -> dict:
     }
 
 
+NOTE = re.compile(r"\**(?:Full mode|In full mode|What we found \(full mode)\**", re.IGNORECASE)  # how notes begin
 FIGURE = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?:e-?\d+)?")
 
 
@@ -59,8 +60,9 @@ def _numbers(text: str) -> list[str]:
 
 
 def quoted_figures(nb) -> list[dict]:
-    """Figures that a notebook's "*Full mode: ...*" notes quote, each with whether the code cell before the
-    note printed it (to the digits quoted). Run on a full-mode execution with the notebook's default seed:
+    """Figures that a notebook's full-mode notes ("*Full mode: ...*", "**Full mode** (...)", "In full mode ...")
+    quote, each with whether the code cell before the note printed it (to the digits quoted). Run on a
+    full-mode execution with the notebook's default seed:
     a figure the run did not print is one that no check of that cell tests."""
     found = []
     last_output, last_index = "", None
@@ -68,10 +70,11 @@ def quoted_figures(nb) -> list[dict]:
         if cell.cell_type == "code":
             last_output = "\n".join(o.get("text", "") or "".join(o.get("data", {}).get("text/plain", "")) for o in cell.get("outputs", []))
             last_index = i
-        elif cell.source.lstrip().startswith("*Full mode") and last_index is not None:
-            note = cell.source.split("*", 2)[1]
+        elif (match := NOTE.match(cell.source.lstrip())) and last_index is not None:
+            note = cell.source.lstrip()[match.end() :].split("\n\n")[0]  # the note's first paragraph
+            note = re.sub(r"^[^(:]*\([^)]*\)", "", note, count=1)  # less its setup, "(1,000 steps, 3 seeds)"
             printed = {_round(n, d) for n in _numbers(last_output) for d in range(0, 7)}
-            for figure in _numbers(note.split(":", 1)[-1]):
+            for figure in _numbers(note):
                 digits = len(figure.split(".")[1].split("e")[0]) if "." in figure else 0
                 found.append({"cell": i, "figure": figure, "printed": _round(figure, digits) in printed})
     return found

@@ -35,3 +35,17 @@ def test_quoted_figures_are_found_in_the_cell_before_the_note():
     nb.cells = [code, nbformat.v4.new_markdown_cell("*Full mode: gap 0.075 after 20 steps, 3.6x faster.*")]
     figures = {q["figure"]: q["printed"] for q in audit.quoted_figures(nb)}
     assert figures == {"0.075": True, "20": True, "3.6": False}
+
+
+def test_notes_in_each_of_the_notebooks_forms_are_read():
+    nb = nbformat.v4.new_notebook()
+    code = nbformat.v4.new_code_cell("x")
+    code.outputs = [nbformat.v4.new_output("stream", text="best 62.5 from 298\n")]
+    for note in (
+        "**Full mode** (2,500 steps, seed 0): the distance fell from 298 to 62.5, then 61.0.",
+        "In full mode (5 datasets) the distance fell from 298 to 62.5, then 61.0.\n\nA second paragraph: 7.",
+        "*Full mode: the distance fell from 298 to 62.5, then 61.0.*",
+    ):
+        nb.cells = [code, nbformat.v4.new_markdown_cell(note)]
+        figures = {q["figure"]: q["printed"] for q in audit.quoted_figures(nb)}
+        assert figures == {"298": True, "62.5": True, "61.0": False}, note

@@ -87,6 +87,8 @@ def test_claim_arguments_are_checked():
         cu.check_claim("x", value=1.0, above=-1.0)
     with pytest.raises(ValueError, match="negative"):
         cu.check_claim("x", value=-1.0, below=1.0)
+    with pytest.raises(AssertionError, match="margin 0x"):  # an effect that reversed fails, it is not an error
+        cu.check_claim("the gain is above 0.5", value=-0.2, above=0.5)
     with pytest.raises(ValueError, match="one number"):
         cu.check_claim("x", value=torch.ones(2), above=0.5)
     with pytest.raises(ValueError, match="one truth value"):

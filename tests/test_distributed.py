@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 
 from course_utils import distributed as cud
 
@@ -179,3 +180,18 @@ def test_loopback_env_names_a_loopback_interface():
     env = cud.loopback_env()
     names = {name for _, name in socket.if_nameindex()}
     assert env == {} or env["GLOO_SOCKET_IFNAME"] in names
+
+
+def test_worker_device_gives_each_process_of_a_host_its_own_gpu_or_gloo():
+    from course_utils.distributed import worker_device
+
+    one_node = {"LOCAL_RANK": "1", "LOCAL_WORLD_SIZE": "2"}
+    assert worker_device(one_node, gpus=2) == ("nccl", torch.device("cuda", 1))
+    assert worker_device(one_node, gpus=1)[0] == "gloo"  # two processes, one GPU
+    assert worker_device(one_node, gpus=0) == ("gloo", torch.device("cpu"))
+    # two agents ("nodes") of one process each on one machine: both have LOCAL_RANK 0
+    node = {"LOCAL_RANK": "0", "LOCAL_WORLD_SIZE": "1", "COURSE_PROCS_ON_HOST": "2"}
+    assert worker_device({**node, "GROUP_RANK": "0"}, gpus=1)[0] == "gloo"  # not cuda:0 twice (NCCL: duplicate GPU)
+    assert worker_device({**node, "GROUP_RANK": "1"}, gpus=2) == ("nccl", torch.device("cuda", 1))
+    assert worker_device({**node, "GROUP_RANK": "0"}, gpus=2) == ("nccl", torch.device("cuda", 0))
+    assert worker_device({}, gpus=1) == ("nccl", torch.device("cuda", 0))  # a plain single process
