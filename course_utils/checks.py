@@ -192,7 +192,8 @@ def check_claim(
     ``value > above`` (and/or ``value < below``); the printed line and the ledger give the margin.
     Qualitative (the exception): ``check_claim(text, holds, evidence, qualitative="an exception is raised")``
     for facts that are not quantities; ``qualitative`` says why. A bare ``holds`` is still accepted and is
-    recorded as ``unmeasured``. A NaN value, or a NaN ``holds``, fails the claim, saying so.
+    recorded as ``unmeasured``. A NaN value, or a NaN ``holds``, fails the claim, saying so. A text that states a
+    bound ("at least 5x") other than the threshold is refused (:func:`bound_mismatch`).
     ``evidence`` should contain the numbers the verdict rests on (seed spread included for noisy ones).
     """
     text = evidence if isinstance(evidence, str) else ", ".join(f"{k}={_fmt(v)}" for k, v in evidence.items())
@@ -202,6 +203,8 @@ def check_claim(
         v = _number(value, "value")
         lo = None if above is None else _number(above, "above")
         hi = None if below is None else _number(below, "below")
+        if disagreement := bound_mismatch(claim, lo, hi):
+            raise ValueError(f"the claim's text and its threshold disagree: {disagreement}. Make them the same: {claim!r}")
         if math.isnan(v):
             record = Claim(claim, False, "quantitative", v, lo, hi, None, "", text)
             _log(record)

@@ -129,3 +129,9 @@ def test_a_text_that_states_another_bound_than_its_threshold_is_found():
     assert "below=1.9" in bound_mismatch("below 2.10 nats", None, 1.9)
     assert bound_mismatch("at least 4 different crops", 3.5, None) is None  # a whole number, strictly
     assert bound_mismatch("the loss fell", 0.5, None) is None  # no stated bound: nothing to compare
+
+
+def test_a_claim_whose_text_states_another_bound_is_refused():
+    with pytest.raises(ValueError, match="text and its threshold disagree: the text states 5"):
+        cu.check_claim("the cache is at least 5x faster", value=5.6, above=1.5)
+    assert cu.check_claim("the cache is at least 5x faster", value=5.6, above=5).held

@@ -104,9 +104,17 @@ def test_no_trivially_true_claims(nb):
     tree = ast.parse(_code(book))
     for call in ast.walk(tree):
         if isinstance(call, ast.Call) and getattr(call.func, "attr", getattr(call.func, "id", None)) == "check_claim":
-            holds = call.args[1] if len(call.args) > 1 else next((k.value for k in call.keywords if k.arg == "holds"), None)
-            assert holds is not None, f"{path.name} line {call.lineno}: check_claim without a 'holds' argument"
-            why = _trivial(holds)
+            keywords = {k.arg: k.value for k in call.keywords}
+            if "value" in keywords:  # quantitative: a constant value, or a value that is its own bound, cannot fail
+                value = keywords["value"]
+                bounds = [keywords[b] for b in ("above", "below") if b in keywords]
+                assert bounds, f"{path.name} line {call.lineno}: a value= claim without above= or below="
+                why = f"a constant value {ast.unparse(value)}" if isinstance(value, ast.Constant) else None
+                why = why or next((f"its own bound ({ast.unparse(value)})" for b in bounds if ast.dump(b) == ast.dump(value)), None)
+            else:
+                holds = call.args[1] if len(call.args) > 1 else keywords.get("holds")
+                assert holds is not None, f"{path.name} line {call.lineno}: check_claim without 'holds' or 'value'"
+                why = _trivial(holds)
             assert why is None, f"{path.name}: the claim at code line {call.lineno} is checked against {why}"
 
 
