@@ -156,7 +156,8 @@ def _agrees(figure: str, bound: float) -> bool:
         candidates.append(bound * 100)
     if digits == 0 and not percent:
         candidates += [bound + 0.5, bound - 0.5]
-    return any(abs(round(c, digits) - f) <= 10**-digits / 2 + 1e-12 or abs(c - f) <= 0.02 * abs(f) for c in candidates)
+    scale = 10**digits  # round half up, as a reader does (Python's round(6.5) is 6)
+    return any(abs(math.floor(c * scale + 0.5) / scale - f) <= 0.5 / scale + 1e-12 or abs(c - f) <= 0.02 * abs(f) for c in candidates)
 
 
 def bound_mismatch(claim: str, above: float | None, below: float | None) -> str | None:

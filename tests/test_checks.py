@@ -128,6 +128,8 @@ def test_a_text_that_states_another_bound_than_its_threshold_is_found():
     assert bound_mismatch("below 2.10 nats", None, 2.1) is None  # the text's digits
     assert "below=1.9" in bound_mismatch("below 2.10 nats", None, 1.9)
     assert bound_mismatch("at least 4 different crops", 3.5, None) is None  # a whole number, strictly
+    assert bound_mismatch("at least 7 of the 8 modes", 6.5, None) is None  # round half up (Python's round(6.5) is 6)
+    assert bound_mismatch("at least 7 of the 8 modes", 6, None) is None  # more than 6
     assert bound_mismatch("the loss fell", 0.5, None) is None  # no stated bound: nothing to compare
 
 
