@@ -8,6 +8,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from decimal import Decimal
 from typing import Any
 
 import torch
@@ -74,20 +75,24 @@ class Claim:
         return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(self).items()}
 
 
+def _check_bounds(above: float | None, below: float | None) -> None:
+    if above is None and below is None:
+        raise ValueError("a quantitative claim needs a threshold: above=..., below=..., or both")
+    for bound, name in ((above, "above"), (below, "below")):
+        if bound is not None and (not math.isfinite(bound) or bound < 0):
+            raise ValueError(f"{name}={bound!r}: thresholds are non-negative numbers (margins are ratios); express the claim as a gap")
+
+
 def margin(value: float, above: float | None = None, below: float | None = None) -> float:
     """How far inside its bounds ``value`` sits, as a ratio (1.0 at a bound; see :class:`Claim`).
 
     The quantities are ratios, gaps, distances or times: a bound must be >= 0. A negative ``value`` against
-    ``above`` alone (an effect that reversed) has margin 0, so its claim fails; against ``below`` it is an error
+    ``above`` (an effect that reversed; a range too) has margin 0, so its claim fails; against ``below`` alone it is an error
     (a bound on a signed quantity says nothing of its size: bound its absolute value)."""
-    if above is None and below is None:
-        raise ValueError("a quantitative claim needs a threshold: above=..., below=..., or both")
+    _check_bounds(above, below)
     ratios = []
-    for bound, name in ((above, "above"), (below, "below")):
-        if bound is not None and (not math.isfinite(bound) or bound < 0):
-            raise ValueError(f"{name}={bound!r}: thresholds are non-negative numbers (margins are ratios); express the claim as a gap")
     if value < 0:
-        if below is None:  # an effect reversed ("at least 2 modes more" measured -1): the claim fails, margin 0
+        if above is not None:  # an effect reversed ("at least 2 modes more" measured -1): the claim fails, margin 0
             return 0.0
         raise ValueError(
             f"value={value!r} is negative: margins are ratios; express the claim with a non-negative quantity (a gap, a ratio)"
@@ -132,8 +137,8 @@ def claim_key(notebook: str, claim: str) -> str:
 
 
 _STATED = re.compile(
-    r"(?:at least|at most|more than|less than|fewer than|greater than|no more than|no less than|over|above|below|under|"
-    r"within|exceeds?|beyond|up to|[<>]=?|[≤≥])\s*(?:a factor of\s*)?(\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?)\s*(%|x\b|-fold|×)?"
+    r"(?:\b(?:at least|at most|more than|less than|fewer than|greater than|no more than|no less than|over|above|below|under|"
+    r"within|exceeds?|beyond|up to)|[<>]=?|[≤≥])\s*(?:a factor of\s*)?(\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?)\s*(%|x\b|-fold|×)?"
     r"|(\d[\d,]*(?:\.\d+)?)\s*(x|-fold|×)\s+(?:faster|slower|closer|smaller|larger|lower|higher|fewer|more|less)",
     re.IGNORECASE,
 )
@@ -150,14 +155,15 @@ def _agrees(figure: str, bound: float) -> bool:
     percent = figure.endswith("%")
     number = figure.rstrip("%")
     f = float(number)
-    digits = len(number.split(".")[1]) if "." in number else 0
+    digits = max(0, -Decimal(number).as_tuple().exponent)  # "1e-6" has 6 digits, "0.05" 2, "4" none
     candidates = [bound, bound * 100] + ([1 / bound] if bound > 0 else [])
-    if percent:
-        candidates.append(bound * 100)
     if digits == 0 and not percent:
         candidates += [bound + 0.5, bound - 0.5]
     scale = 10**digits  # round half up, as a reader does (Python's round(6.5) is 6)
-    return any(abs(math.floor(c * scale + 0.5) / scale - f) <= 0.5 / scale + 1e-12 or abs(c - f) <= 0.02 * abs(f) for c in candidates)
+    return any(
+        math.isfinite(c) and (abs(math.floor(c * scale + 0.5) / scale - f) <= 0.5 / scale + 1e-12 or abs(c - f) <= 0.02 * abs(f))
+        for c in candidates
+    )
 
 
 def bound_mismatch(claim: str, above: float | None, below: float | None) -> str | None:
@@ -204,6 +210,7 @@ def check_claim(
         v = _number(value, "value")
         lo = None if above is None else _number(above, "above")
         hi = None if below is None else _number(below, "below")
+        _check_bounds(lo, hi)  # before the text is compared with them
         if disagreement := bound_mismatch(claim, lo, hi):
             raise ValueError(f"the claim's text and its threshold disagree: {disagreement}. Make them the same: {claim!r}")
         if math.isnan(v):

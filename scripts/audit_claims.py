@@ -3,7 +3,7 @@
     python scripts/audit_claims.py --seeds 10-19                 # quick mode (make audit-claims)
     python scripts/audit_claims.py --seeds 10-11 --full          # full mode, fewer seeds
     python scripts/audit_claims.py --seeds 10-12 notebooks/09_gan_training.ipynb
-    python scripts/audit_claims.py --seeds 0-3 --report build/pilot-09 notebooks/09_gan_training.ipynb  # a pilot
+    python scripts/audit_claims.py --seeds 1-4 --report build/pilot-09 notebooks/09_gan_training.ipynb  # a pilot
 
 Each run appends its claims to a JSON-lines file (``cu.check_claim`` does, when COURSE_CLAIMS_LOG is
 set). A claim is identified by its notebook and its text with the numbers masked (f-strings may put
@@ -72,7 +72,7 @@ def quoted_figures(nb) -> list[dict]:
             last_index = i
         elif (match := NOTE.match(cell.source.lstrip())) and last_index is not None:
             note = cell.source.lstrip()[match.end() :].split("\n\n")[0]  # the note's first paragraph
-            note = re.sub(r"^[^(:]*\([^)]*\)", "", note, count=1)  # less its setup, "(1,000 steps, 3 seeds)"
+            note = re.sub(r"^[^()]*?\)\**|^\s*\([^)]*\)", "", note, count=1)  # less a leading setup, "(1,000 steps, 3 seeds)"
             printed = {_round(n, d) for n in _numbers(last_output) for d in range(0, 7)}
             for figure in _numbers(note):
                 digits = len(figure.split(".")[1].split("e")[0]) if "." in figure else 0

@@ -45,6 +45,8 @@ def test_notes_in_each_of_the_notebooks_forms_are_read():
         "**Full mode** (2,500 steps, seed 0): the distance fell from 298 to 62.5, then 61.0.",
         "In full mode (5 datasets) the distance fell from 298 to 62.5, then 61.0.\n\nA second paragraph: 7.",
         "*Full mode: the distance fell from 298 to 62.5, then 61.0.*",
+        "In full mode the distance fell from 298 (first seed) to 62.5, then 61.0.",  # a later parenthesis is not the setup
+        "**What we found (full mode, 3 seeds).** The distance fell from 298 to 62.5, then 61.0.",
     ):
         nb.cells = [code, nbformat.v4.new_markdown_cell(note)]
         figures = {q["figure"]: q["printed"] for q in audit.quoted_figures(nb)}

@@ -89,6 +89,10 @@ def test_claim_arguments_are_checked():
         cu.check_claim("x", value=-1.0, below=1.0)
     with pytest.raises(AssertionError, match="margin 0x"):  # an effect that reversed fails, it is not an error
         cu.check_claim("the gain is above 0.5", value=-0.2, above=0.5)
+    with pytest.raises(AssertionError, match="margin 0x"):  # below the lower end of a range, too
+        cu.check_claim("the factor lies between 5 and 20", value=-1.0, above=5, below=20)
+    with pytest.raises(ValueError, match="non-negative numbers"):  # a bad threshold is named before the text is read
+        cu.check_claim("above 3", value=1.0, above=math.inf)
     with pytest.raises(ValueError, match="one number"):
         cu.check_claim("x", value=torch.ones(2), above=0.5)
     with pytest.raises(ValueError, match="one truth value"):
@@ -131,6 +135,9 @@ def test_a_text_that_states_another_bound_than_its_threshold_is_found():
     assert bound_mismatch("at least 7 of the 8 modes", 6.5, None) is None  # round half up (Python's round(6.5) is 6)
     assert bound_mismatch("at least 7 of the 8 modes", 6, None) is None  # more than 6
     assert bound_mismatch("the loss fell", 0.5, None) is None  # no stated bound: nothing to compare
+    assert bound_mismatch("runs that cover 8 modes score higher", 1.2, None) is None  # "over" inside a word is no bound
+    assert "states 1e-3" in bound_mismatch("agrees below 1e-3", None, 1e-6)  # scientific notation keeps its digits
+    assert bound_mismatch("agrees within 1e-6", None, 1e-6) is None
 
 
 def test_a_claim_whose_text_states_another_bound_is_refused():
