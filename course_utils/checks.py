@@ -144,9 +144,20 @@ _STATED = re.compile(
 )
 
 
+_RANGE = re.compile(
+    r"\bbetween\s+(\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?)\s*(%?)(?:x\b|×|-fold)?\s*and\s+(\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?)\s*(%?)",
+    re.IGNORECASE,
+)
+
+
 def stated_bounds(claim: str) -> list[str]:
-    """The figures a claim's text states as bounds: 'at least 1.5x', 'below 2.1', 'within 0.05', '5x faster'."""
-    return [(m.group(1) or m.group(3)).replace(",", "") + ("%" if m.group(2) == "%" else "") for m in _STATED.finditer(claim)]
+    """The figures a claim's text states as bounds: 'at least 1.5x', 'below 2.1', 'within 0.05', '5x faster',
+    both ends of 'between 0.5 and 0.7'."""
+    found = [(m.start(), (m.group(1) or m.group(3)).replace(",", "") + ("%" if m.group(2) == "%" else "")) for m in _STATED.finditer(claim)]
+    for m in _RANGE.finditer(claim):
+        percent = "%" if m.group(2) or m.group(4) else ""
+        found += [(m.start(1), m.group(1).replace(",", "") + percent), (m.start(3), m.group(3).replace(",", "") + percent)]
+    return [figure for _, figure in sorted(found)]
 
 
 def _agrees(figure: str, bound: float) -> bool:
@@ -173,7 +184,14 @@ def bound_mismatch(claim: str, above: float | None, below: float | None) -> str 
     found texts and thresholds that had drifted apart."""
     stated = stated_bounds(claim)
     bounds = [b for b in (above, below) if b is not None]
-    if not stated or not bounds or any(_agrees(f, b) for f in stated for b in bounds):
+    if not stated or not bounds:
+        return None
+    ranges = [m for m in _RANGE.finditer(claim)]
+    if ranges and above is not None and below is not None:  # "between A and B": A is above's and B is below's
+        ends = stated_bounds(ranges[0].group(0))
+        if _agrees(ends[0], above) and _agrees(ends[1], below):
+            return None
+    elif any(_agrees(f, b) for f in stated for b in bounds):
         return None
     return f"the text states {', '.join(stated)} but the thresholds are " + " and ".join(
         f"{n}={b:.4g}" for n, b in (("above", above), ("below", below)) if b is not None

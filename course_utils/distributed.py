@@ -284,7 +284,12 @@ def worker_device(env: Mapping[str, str] | None = None, gpus: int | None = None)
     gpus = torch.cuda.device_count() if gpus is None else gpus
     local_rank, local_world = int(env.get("LOCAL_RANK", 0)), int(env.get("LOCAL_WORLD_SIZE", 1))
     on_host = int(env.get(PROCS_ON_HOST, local_world))
-    if gpus >= on_host >= local_world:
+    if on_host < local_world:
+        raise ValueError(
+            f"{PROCS_ON_HOST}={on_host} is fewer than this agent's own LOCAL_WORLD_SIZE={local_world}: "
+            "it counts every process on the host, of all agents"
+        )
+    if gpus >= on_host:
         first = int(env.get("GROUP_RANK", 0)) * local_world if on_host > local_world else 0
         return "nccl", torch.device("cuda", first + local_rank)
     return "gloo", torch.device("cpu")

@@ -108,10 +108,13 @@ def _is_classification(output: torch.Tensor, target: torch.Tensor) -> bool:
 
 @torch.no_grad()
 def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
-    """Classification accuracy of ``model`` on tensors, in eval mode (the previous mode is restored)."""
+    """Classification accuracy of ``model`` on tensors, in eval mode (the previous mode is restored).
+
+    Counted, then divided in double precision: 1900 of 2000 is exactly 0.95 (a float32 mean gives
+    0.94999999, which fails a ``>= 0.95`` check)."""
     was_training = model.training
     model.eval()
-    acc = (model(x).argmax(1) == y).float().mean().item()
+    acc = (model(x).argmax(1) == y).sum().item() / len(y)
     model.train(was_training)
     return acc
 

@@ -120,6 +120,8 @@ def test_stated_bounds_are_read_from_the_text():
     assert stated_bounds("noise scores more than 2,000x the floor, fewer than 90% are argmax") == ["2000", "90%"]
     assert stated_bounds("generation is 5x faster with the cache") == ["5"]
     assert stated_bounds("after 200 steps the loss fell") == []  # a figure that is not a bound
+    assert stated_bounds("a ratio between 0.5 and 0.7, at most 2x") == ["0.5", "0.7", "2"]
+    assert stated_bounds("between 40 and 60% of the units") == ["40%", "60%"]
 
 
 def test_a_text_that_states_another_bound_than_its_threshold_is_found():
@@ -138,6 +140,10 @@ def test_a_text_that_states_another_bound_than_its_threshold_is_found():
     assert bound_mismatch("runs that cover 8 modes score higher", 1.2, None) is None  # "over" inside a word is no bound
     assert "states 1e-3" in bound_mismatch("agrees below 1e-3", None, 1e-6)  # scientific notation keeps its digits
     assert bound_mismatch("agrees within 1e-6", None, 1e-6) is None
+    assert bound_mismatch("a ratio between 0.5 and 0.7", 0.5, 0.7) is None  # a range: both ends
+    assert "states 0.5, 0.7" in bound_mismatch("a ratio between 0.5 and 0.7", 0.5, 0.9)
+    assert "states 2, 8" in bound_mismatch("a factor between 2 and 8", 3, 8)
+    assert bound_mismatch("about 16x (between 10x and 24x)", 10, 24) is None
 
 
 def test_a_claim_whose_text_states_another_bound_is_refused():

@@ -197,3 +197,5 @@ def test_worker_device_gives_each_process_of_a_host_its_own_gpu_or_gloo():
     assert worker_device({}, gpus=1) == ("nccl", torch.device("cuda", 0))  # a plain single process
     two_per_agent = {"LOCAL_RANK": "1", "LOCAL_WORLD_SIZE": "2", "COURSE_PROCS_ON_HOST": "4", "GROUP_RANK": "1"}
     assert worker_device(two_per_agent, gpus=4) == ("nccl", torch.device("cuda", 3))  # agent 1's second process
+    with pytest.raises(ValueError, match="fewer than this agent's own LOCAL_WORLD_SIZE"):
+        worker_device({**two_per_agent, "COURSE_PROCS_ON_HOST": "1"}, gpus=4)  # a miscount, not a silent gloo

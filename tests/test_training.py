@@ -198,12 +198,21 @@ def test_accuracy_restores_the_mode():
     x, y = _blobs()
     model = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5))
     model.train()
-    expected = (model.eval()(x).argmax(1) == y).float().mean().item()
+    expected = (model.eval()(x).argmax(1) == y).sum().item() / len(y)
     model.train()
     assert cu.accuracy(model, x, y) == expected and model.training
     model.eval()
     cu.accuracy(model, x, y)
     assert not model.training
+
+
+def test_accuracy_is_exact_for_a_count():
+    class Fixed(nn.Module):  # predicts class 1 for the first 1900 of 2000 samples
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.stack([x[:, 0] >= 1900, x[:, 0] < 1900], 1).float()
+
+    x, y = torch.arange(2000.0)[:, None], torch.ones(2000, dtype=torch.long)
+    assert cu.accuracy(Fixed(), x, y) == 0.95  # a float32 mean gives 0.94999999
 
 
 def test_early_stopping_checks_its_arguments_when_built():
