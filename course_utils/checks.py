@@ -186,7 +186,7 @@ def bound_mismatch(claim: str, above: float | None, below: float | None) -> str 
     bounds = [b for b in (above, below) if b is not None]
     if not stated or not bounds:
         return None
-    ranges = [m for m in _RANGE.finditer(claim)]
+    ranges = list(_RANGE.finditer(claim))
     if ranges and above is not None and below is not None:  # "between A and B": A is above's and B is below's
         ends = stated_bounds(ranges[0].group(0))
         if _agrees(ends[0], above) and _agrees(ends[1], below):
