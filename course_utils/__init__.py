@@ -17,7 +17,7 @@ from .explorer import Explorer, explore
 from .mnist import load_mnist, mnist_tensors
 from .parameters import Param, check_parameters
 from .plotting import plot_curves, plot_distributions, plot_history, plot_schedule, show_images
-from .reproducibility import describe_device, get_device, quick_mode, seed_everything, strict_warnings
+from .reproducibility import cpu_flags, cpu_name, describe_device, get_device, quick_mode, seed_everything, strict_warnings
 from .sample_quality import (
     ClassReport,
     FeatureStats,
@@ -59,6 +59,8 @@ __all__ = [
     "classifier_features",
     "classifier_info",
     "data_dir",
+    "cpu_flags",
+    "cpu_name",
     "describe_device",
     "evaluate",
     "explore",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import platform
 import random
 import re
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -89,14 +91,41 @@ def get_device(prefer: str | None = None, verbose: bool = True) -> torch.device:
     return device
 
 
+SIMD_FLAGS = ("avx2", "avx512f", "avx512_bf16", "avx512_vnni", "amx_bf16", "amx_tile")  # what decides the CPU's kernels
+
+
+def cpu_name() -> str:
+    """The CPU's model name (from /proc/cpuinfo; ``platform`` where that cannot be read)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def cpu_flags() -> list[str]:
+    """Which of ``SIMD_FLAGS`` this CPU has (from /proc/cpuinfo; empty where it cannot be read)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                have = set(line.split(":", 1)[1].split())
+                return [f for f in SIMD_FLAGS if f in have]
+    except OSError:
+        pass
+    return []
+
+
 def describe_device(device: torch.device) -> str:
-    """One line saying what the device is, e.g. ``Device: cpu (2 threads), torch 2.14.1``."""
+    """One line saying what the device is, e.g.
+    ``Device: cpu (AMD EPYC 7B13; avx2 avx512f avx512_bf16; 2 threads), torch 2.14.1``: CPU figures depend on all of it."""
     if device.type == "cuda":
         what = torch.cuda.get_device_name(device)
     elif device.type == "mps":
         what = "Apple Metal (MPS)"
     else:
-        what = f"{torch.get_num_threads()} threads"
+        what = f"{cpu_name()}; {' '.join(cpu_flags()) or 'no AVX2'}; {torch.get_num_threads()} threads"
     return f"Device: {device} ({what}), torch {torch.__version__}"
 
 

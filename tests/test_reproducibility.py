@@ -148,3 +148,16 @@ def test_a_bad_course_device_is_named_as_the_source(monkeypatch):
         cu.get_device()
     monkeypatch.setenv("COURSE_DEVICE", "CPU")
     assert cu.get_device(verbose=False).type == "cpu"
+
+
+def test_describe_device_names_the_cpu_and_its_flags(monkeypatch):
+    monkeypatch.setattr(cu.reproducibility, "cpu_name", lambda: "Test CPU 9000")
+    monkeypatch.setattr(cu.reproducibility, "cpu_flags", lambda: ["avx2", "amx_bf16"])
+    line = cu.describe_device(torch.device("cpu"))
+    assert "Test CPU 9000" in line and "avx2 amx_bf16" in line and f"{torch.get_num_threads()} threads" in line
+    assert torch.__version__ in line
+
+
+def test_cpu_flags_are_a_subset_of_the_known_ones():
+    assert set(cu.cpu_flags()) <= set(cu.reproducibility.SIMD_FLAGS)
+    assert isinstance(cu.cpu_name(), str) and cu.cpu_name()
