@@ -14,7 +14,7 @@ from .batches import TensorBatches
 from .bundle import data_dir
 from .checks import Claim, assert_close, check_claim, check_exercise, check_finite
 from .explorer import Explorer, explore
-from .mnist import load_mnist, mnist_tensors
+from .mnist import load_mnist, mnist_heldout, mnist_tensors
 from .parameters import Param, check_parameters
 from .plotting import plot_curves, plot_distributions, plot_history, plot_schedule, show_images
 from .reproducibility import cpu_flags, cpu_name, describe_device, get_device, quick_mode, seed_everything, strict_warnings
@@ -73,6 +73,7 @@ __all__ = [
     "make_gaussian_mixture",
     "make_spirals",
     "mnist_frechet_distance",
+    "mnist_heldout",
     "mnist_tensors",
     "plot_curves",
     "plot_distributions",

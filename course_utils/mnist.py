@@ -201,6 +201,27 @@ def mnist_tensors(
     if n is not None:
         if n > len(y):
             raise ValueError(f"n={n} is larger than the {len(y):,} images available")
-        keep = torch.randperm(len(y), generator=torch.Generator().manual_seed(0))[:n].sort().values
+        keep = _subset_order(len(y))[:n].sort().values
         x, y = x[keep], y[keep]
     return x.clone(), y.clone()
+
+
+def _subset_order(total: int) -> torch.Tensor:
+    """The fixed order in which ``mnist_tensors(n=...)`` picks its subsets: the first n of it."""
+    return torch.randperm(total, generator=torch.Generator().manual_seed(0))
+
+
+def mnist_heldout(n_train: int, n_val: int, source: str = "auto", verbose: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n_val`` training-split images that ``mnist_tensors(train=True, n=n_train)`` leaves out.
+
+    A validation set disjoint from that training subset, the same for every call; the test split stays untouched.
+    """
+    for name, value in (("n_train", n_train), ("n_val", n_val)):
+        if value is None:
+            raise ValueError(f"{name} must be a positive int, got None")
+        check_size(name, value)
+    x, y = mnist_tensors(train=True, source=source, verbose=verbose)
+    if n_train + n_val > len(y):
+        raise ValueError(f"n_train={n_train:,} plus n_val={n_val:,} is more than the {len(y):,} training images available; use fewer")
+    keep = _subset_order(len(y))[n_train : n_train + n_val].sort().values
+    return x[keep], y[keep]

@@ -45,6 +45,22 @@ def test_mnist_tensors_subset_and_cache(capsys, monkeypatch, fresh_dir):
         cu.mnist_tensors(train=False, n=-5)
 
 
+def test_mnist_heldout_is_disjoint_from_the_subset(monkeypatch, fresh_dir):
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    x_all, _ = cu.mnist_tensors(train=True, verbose=False)
+    x_sub, _ = cu.mnist_tensors(train=True, n=4000, verbose=False)
+    x_val, y_val = cu.mnist_heldout(4000, 2000, verbose=False)
+    assert len(y_val) == 2000 and torch.equal(x_val, cu.mnist_heldout(4000, 2000, verbose=False)[0])
+    # disjoint from the training subset, and both drawn from the training split
+    rows = lambda x: {bytes(r.numpy().tobytes()) for r in x.flatten(1).mul(255).round().to(torch.uint8)}
+    sub, val, every = rows(x_sub), rows(x_val), rows(x_all)
+    assert not sub & val and (sub | val) <= every
+    with pytest.raises(ValueError, match="more than the 10,000"):
+        cu.mnist_heldout(9000, 2000, verbose=False)
+    with pytest.raises(ValueError, match="positive int"):
+        cu.mnist_heldout(4000, 0, verbose=False)
+
+
 def test_download_failure_falls_back_with_notice(capsys, monkeypatch, fresh_dir):
     def no_network(root):
         raise urllib.error.URLError("no route to host")
