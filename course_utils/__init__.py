@@ -12,7 +12,7 @@ and ``distributed`` (torchrun launches, imported on its own: ``from course_utils
 
 from .batches import TensorBatches
 from .bundle import data_dir
-from .checks import Claim, assert_close, check_claim, check_exercise, check_finite
+from .checks import Claim, assert_close, check_claim, check_exercise, check_finite, from_scratch
 from .explorer import Explorer, explore
 from .mnist import load_mnist, mnist_heldout, mnist_tensors
 from .parameters import Param, check_parameters
@@ -67,6 +67,7 @@ __all__ = [
     "feature_stats",
     "fit",
     "frechet_distance",
+    "from_scratch",
     "get_device",
     "load_mnist",
     "load_mnist_classifier",

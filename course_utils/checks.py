@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
+from unittest import mock
 
 import torch
 
@@ -279,3 +281,15 @@ def check_exercise(name: str, ok: bool, hint: str) -> None:
     if not ok:
         raise AssertionError(f"Exercise '{name}' is not solved yet. Hint: {hint}")
     print(f"Exercise '{name}': correct.")
+
+
+@contextlib.contextmanager
+def from_scratch(*library: str) -> Iterator[None]:
+    """While open, each named library function (a dotted path such as ``"torch.nn.functional.layer_norm"``) raises.
+
+    Wrap the call of a student's answer in it, so that an exercise cannot be answered by calling what it replaces."""
+    with contextlib.ExitStack() as stack:
+        for name in library:
+            refused = RuntimeError(f"write it from scratch: {name} is what this exercise replaces")
+            stack.enter_context(mock.patch(name, side_effect=refused))
+        yield

@@ -150,3 +150,17 @@ def test_a_claim_whose_text_states_another_bound_is_refused():
     with pytest.raises(ValueError, match="text and its threshold disagree: the text states 5"):
         cu.check_claim("the cache is at least 5x faster", value=5.6, above=1.5)
     assert cu.check_claim("the cache is at least 5x faster", value=5.6, above=5).held
+
+
+def test_from_scratch_refuses_the_named_functions_only_while_open():
+    import torch.nn.functional as F
+
+    x = torch.randn(3, 4)
+    with cu.from_scratch("torch.nn.functional.layer_norm", "torch.layer_norm"):
+        with pytest.raises(RuntimeError, match="write it from scratch: torch.nn.functional.layer_norm"):
+            F.layer_norm(x, (4,))
+        with pytest.raises(RuntimeError, match="torch.layer_norm"):
+            torch.layer_norm(x, (4,))
+        assert torch.isfinite(x.mean())  # everything else still works
+    by_hand = (x - x.mean(-1, keepdim=True)) / torch.sqrt(x.var(-1, correction=0, keepdim=True) + 1e-5)
+    torch.testing.assert_close(F.layer_norm(x, (4,)), by_hand)
