@@ -10,6 +10,7 @@ cell), ``sample_quality`` (the course's MNIST classifier and a Fréchet distance
 and ``distributed`` (torchrun launches, imported on its own: ``from course_utils import distributed``).
 """
 
+from . import references as references  # the exercises' reference answers: cu.references.<name>
 from .batches import TensorBatches
 from .bundle import data_dir
 from .checks import Claim, assert_close, check_claim, check_exercise, check_finite, from_scratch
